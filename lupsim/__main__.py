@@ -1,0 +1,5 @@
+import sys
+
+from lupsim.cli import main
+
+sys.exit(main())

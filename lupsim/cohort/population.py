@@ -1,0 +1,352 @@
+"""Population: a patient population described the way trial designers know it.
+
+A :class:`Population` holds the figures of a published baseline table
+(Table 1): % female, age, race and region shares, disease duration,
+SELENA-SLEDAI mean and SD, BILAG, serology, background therapy, and the share
+of patients with each SELENA-SLEDAI organ domain active. Every figure is
+optional; a figure that is not given is not a target and the generator keeps
+its documented default behaviour (:mod:`lupsim.cohort.model`).
+
+Percentages are on 0-100. A figure published as a bound (BLISS-52 reports
+"renal < 16%") is written as the string ``"<16"``.
+
+Examples
+--------
+>>> pop = Population(female_pct=94.9, age_mean=35.5, age_sd=11.1)
+>>> pop.female_pct
+94.9
+>>> Population(domain_pct={"renal": "<16"}).domain_pct["renal"]
+Bound(relation='<', value=16.0)
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from lupsim.cohort.vocabulary import ORGAN_DOMAIN_NAMES, RACE_GROUPS, REGIONS
+from lupsim.errors import ScenarioError, did_you_mean
+
+__all__ = ["Bound", "Population", "format_validation_error", "parse_bound"]
+
+Pct = Annotated[float, Field(ge=0, le=100, description="percentage, 0-100")]
+# Published shares are rounded; BLISS-52 race shares sum to 100.7.
+SHARE_SUM_TOLERANCE = 1.0
+
+# Separates several model-level problems inside one pydantic error message.
+_JOIN = " || "
+
+_BOUND_RE = re.compile(r"^\s*(<=|>=|<|>)\s*([0-9]+(?:\.[0-9]+)?)\s*$")
+
+
+class Bound(BaseModel):
+    """A figure published as a bound, such as ``"<16"`` (percent)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    relation: Literal["<", "<=", ">", ">="]
+    value: float = Field(ge=0, le=100)
+
+    def holds(self, x: float) -> bool:
+        """Whether ``x`` satisfies the bound.
+
+        Examples
+        --------
+        >>> Bound(relation="<", value=16).holds(12.0)
+        True
+        """
+        return {
+            "<": x < self.value,
+            "<=": x <= self.value,
+            ">": x > self.value,
+            ">=": x >= self.value,
+        }[self.relation]
+
+    def __str__(self) -> str:
+        return f"{self.relation}{self.value:g}"
+
+
+def parse_bound(value: Any) -> Any:
+    """Turn ``"<16"`` into a :class:`Bound`; leave anything else alone.
+
+    Examples
+    --------
+    >>> parse_bound("<=5")
+    Bound(relation='<=', value=5.0)
+    """
+    if isinstance(value, str):
+        m = _BOUND_RE.match(value)
+        if m is None:
+            raise ValueError(f"a bound must look like '<16' or '>=5' (a percentage), got {value!r}")
+        return Bound.model_validate({"relation": m.group(1), "value": float(m.group(2))})
+    return value
+
+
+PctOrBound = Annotated[float | Bound, BeforeValidator(parse_bound), Field()]
+
+
+RaceGroup = Literal["white", "black", "asian", "indigenous_american", "other"]
+Region = Literal[
+    "latin_america",
+    "asia_pacific",
+    "eastern_europe",
+    "western_europe",
+    "north_america",
+    "africa",
+    "rest_of_world",
+]
+OrganDomain = Literal[
+    "cns",
+    "vascular",
+    "musculoskeletal",
+    "renal",
+    "mucocutaneous",
+    "cardiorespiratory",
+    "immunological",
+    "constitutional",
+    "haematological",
+]
+assert get_args(RaceGroup) == RACE_GROUPS
+assert get_args(Region) == REGIONS
+assert get_args(OrganDomain) == ORGAN_DOMAIN_NAMES
+
+
+class Population(BaseModel):
+    """The baseline figures a synthetic cohort must reproduce.
+
+    All fields are optional. Units: percentages on 0-100, ages and durations
+    in years, doses in mg/day prednisone equivalent, proteinuria in g/24 h.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    name: str = Field("custom", description="short name of the population")
+    source: str | None = Field(None, description="publication the figures come from")
+
+    female_pct: Pct | None = Field(None, description="% female (0-100)")
+    age_mean: float | None = Field(None, gt=0, lt=100, description="mean age, years")
+    age_sd: float | None = Field(None, gt=0, lt=40, description="SD of age, years")
+    age_min: float = Field(18, ge=0, lt=100, description="youngest age generated, years")
+    age_max: float = Field(75, gt=0, le=100, description="oldest age generated, years")
+    race_pct: dict[RaceGroup, Pct] | None = Field(
+        None, description="% of each race group; shares sum to 100 (+/- 1 for rounding)"
+    )
+    region_pct: dict[Region, Pct] | None = Field(
+        None, description="% enrolled in each region; shares sum to 100 (+/- 1)"
+    )
+    disease_duration_mean: float | None = Field(
+        None, gt=0, lt=60, description="mean disease duration, years"
+    )
+    disease_duration_sd: float | None = Field(
+        None, gt=0, lt=60, description="SD of disease duration, years"
+    )
+    sledai_mean: float | None = Field(None, ge=0, le=105, description="mean SELENA-SLEDAI")
+    sledai_sd: float | None = Field(None, gt=0, le=50, description="SD of SELENA-SLEDAI")
+    pga_mean: float | None = Field(None, ge=0, le=3, description="mean PGA, 0-3")
+    bilag_any_a_pct: Pct | None = Field(None, description="% with >= 1 BILAG A domain")
+    bilag_a_or_2b_pct: Pct | None = Field(None, description="% with >= 1 BILAG A or >= 2 B")
+    sdi_mean: float | None = Field(None, ge=0, le=20, description="mean SLICC damage index")
+    ana_pct: Pct | None = Field(None, description="% ANA >= 1:80")
+    anti_dsdna_pct: Pct | None = Field(None, description="% anti-dsDNA >= 30 IU/mL")
+    low_c3_pct: Pct | None = Field(None, description="% C3 < 90 mg/dL")
+    low_c4_pct: Pct | None = Field(None, description="% C4 < 16 mg/dL")
+    serologically_active_pct: Pct | None = Field(
+        None, description="% anti-dsDNA positive and low C3 or C4"
+    )
+    proteinuria_ge_2g_pct: Pct | None = Field(None, description="% proteinuria >= 2 g/24 h")
+    prednisone_pct: Pct | None = Field(None, description="% on prednisone")
+    prednisone_mean_mg: float | None = Field(
+        None, gt=0, le=100, description="mean prednisone dose among users, mg/day"
+    )
+    prednisone_sd_mg: float | None = Field(
+        None, gt=0, le=100, description="SD of prednisone dose among users, mg/day"
+    )
+    prednisone_gt_7_5_pct: Pct | None = Field(
+        None, description="% of all patients on > 7.5 mg/day prednisone"
+    )
+    antimalarial_pct: Pct | None = Field(None, description="% on antimalarials")
+    immunosuppressant_pct: Pct | None = Field(None, description="% on immunosuppressants")
+    domain_pct: dict[OrganDomain, PctOrBound] | None = Field(
+        None,
+        description="% with each SELENA-SLEDAI organ domain active; a number or a bound '<16'",
+    )
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Population:
+        problems: list[str] = []
+        for field, shares in (("race_pct", self.race_pct), ("region_pct", self.region_pct)):
+            if shares:
+                total = sum(shares.values())
+                if abs(total - 100.0) > SHARE_SUM_TOLERANCE:
+                    problems.append(
+                        f"{field}: shares must sum to 100 (+/- {SHARE_SUM_TOLERANCE:g} for "
+                        f"rounding), got {total:g}; fix the shares or add an 'other' group"
+                    )
+        if self.age_min >= self.age_max:
+            problems.append(f"age_min ({self.age_min:g}) must be below age_max ({self.age_max:g})")
+        if self.age_mean is not None and not self.age_min < self.age_mean < self.age_max:
+            problems.append(
+                f"age_mean ({self.age_mean:g}) must lie between age_min ({self.age_min:g}) "
+                f"and age_max ({self.age_max:g})"
+            )
+        if (
+            self.bilag_any_a_pct is not None
+            and self.bilag_a_or_2b_pct is not None
+            and self.bilag_any_a_pct > self.bilag_a_or_2b_pct
+        ):
+            problems.append(
+                f"bilag_any_a_pct ({self.bilag_any_a_pct:g}) cannot exceed bilag_a_or_2b_pct "
+                f"({self.bilag_a_or_2b_pct:g}): every patient with an A counts in both"
+            )
+        if (
+            self.prednisone_pct is not None
+            and self.prednisone_gt_7_5_pct is not None
+            and self.prednisone_gt_7_5_pct > self.prednisone_pct
+        ):
+            problems.append(
+                f"prednisone_gt_7_5_pct ({self.prednisone_gt_7_5_pct:g}) cannot exceed "
+                f"prednisone_pct ({self.prednisone_pct:g})"
+            )
+        sero = self.serologically_active_pct
+        if sero is not None:
+            for f in ("anti_dsdna_pct", "low_c3_pct", "low_c4_pct"):
+                v = getattr(self, f)
+                if v is not None and f == "anti_dsdna_pct" and sero > v:
+                    problems.append(
+                        f"serologically_active_pct ({sero:g}) cannot exceed {f} ({v:g})"
+                    )
+        if problems:
+            raise ValueError(_JOIN.join(problems))
+        return self
+
+    def race_shares(self) -> dict[str, float]:
+        """Stated race shares (percent) by group; empty if none stated."""
+        return {str(k): float(v) for k, v in (self.race_pct or {}).items()}
+
+    def region_shares(self) -> dict[str, float]:
+        """Stated region shares (percent) by region; empty if none stated."""
+        return {str(k): float(v) for k, v in (self.region_pct or {}).items()}
+
+    def domain_targets(self) -> dict[str, float | Bound]:
+        """Stated organ-domain shares (percent or bound) by domain."""
+        return {str(k): v for k, v in (self.domain_pct or {}).items()}
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any], *, path: str = "population") -> Population:
+        """Validate a mapping (e.g. a TOML table), raising one ScenarioError listing
+        every problem by field.
+
+        Examples
+        --------
+        >>> Population.from_mapping({"female_pct": 120, "age_sd": -1})
+        Traceback (most recent call last):
+        ...
+        lupsim.errors.ScenarioError: 2 problems:
+          - population.female_pct: must be <= 100, got 120
+          - population.age_sd: must be > 0, got -1
+        """
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise ScenarioError(format_validation_error(exc, prefix=path)) from None
+
+
+def _loc(prefix: str, loc: tuple[int | str, ...]) -> str:
+    out = prefix
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+_TYPE_HINTS = {
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "string_type": "must be text",
+    "dict_type": "must be a table of name = value",
+    "list_type": "must be a list",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+}
+
+
+def format_validation_error(exc: ValidationError, prefix: str = "") -> list[str]:
+    """Turn a pydantic ValidationError into ``"path: message, got value"`` lines.
+
+    The messages say what the rule is and show the value given, so a user can
+    fix every problem in one pass.
+    """
+    problems: list[str] = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(
+            p
+            for p in err["loc"]
+            if not (isinstance(p, str) and ("function-" in p or p in ("float", "Bound")))
+        )
+        where = _loc(prefix, loc)
+        etype = err["type"]
+        given = err.get("input")
+        ctx = err.get("ctx") or {}
+        if etype == "extra_forbidden":
+            field = str(loc[-1]) if loc else "?"
+            problems.append(
+                f"{where}: unknown key {field!r}; remove it or check its spelling "
+                "(see docs/scenario-schema.md)"
+            )
+            continue
+        if etype == "missing":
+            problems.append(f"{where}: is required")
+            continue
+        if etype in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+            op = {
+                "greater_than_equal": ">=",
+                "greater_than": ">",
+                "less_than_equal": "<=",
+                "less_than": "<",
+            }[etype]
+            limit = next(iter(ctx.values())) if ctx else "?"
+            shown = f"{limit:g}" if isinstance(limit, int | float) else str(limit)
+            problems.append(f"{where}: must be {op} {shown}, got {given!r}")
+            continue
+        if etype == "literal_error" and loc and loc[-1] == "[key]":
+            key_loc = loc[:-1]
+            bad = str(key_loc[-1])
+            allowed = tuple(
+                a.strip(" '") for a in str(ctx.get("expected", "")).replace(" or ", ",").split(",")
+            )
+            allowed = tuple(a for a in allowed if a)
+            problems.append(
+                f"{_loc(prefix, key_loc[:-1])}: unknown key {bad!r}"
+                f"{did_you_mean(bad, allowed)}; use one of: {', '.join(allowed)}"
+            )
+            continue
+        if etype in _TYPE_HINTS:
+            problems.append(f"{where}: {_TYPE_HINTS[etype]}, got {given!r}")
+            continue
+        msg = str(err["msg"])
+        for head in ("Value error, ", "Assertion failed, "):
+            msg = msg.removeprefix(head)
+        if etype == "value_error" and not loc:
+            # model-level validator: several problems joined by "; "
+            problems.extend(f"{prefix}.{m}" if prefix else m for m in msg.split(_JOIN))
+            continue
+        problems.append(f"{where}: {msg}")
+    # A float-or-Bound field reports a failure per union member; keep one line per path.
+    seen: dict[str, str] = {}
+    for p in problems:
+        key = p if ": unknown key" in p else p.split(": ", 1)[0]
+        seen.setdefault(key, p)
+    return list(seen.values())

@@ -1,0 +1,124 @@
+"""Scenarios: a population, its eligibility rules (and later a trial design),
+read from a TOML file and validated in full before anything runs.
+
+A scenario is accepted by bundled name (``"bliss52"``; see
+:func:`bundled_scenarios`) or by path. A bad file raises one
+:class:`~lupsim.errors.ScenarioError` listing every problem with its path in
+the file, e.g. ``population.female_pct: must be <= 100, got 120``.
+
+Examples
+--------
+>>> s = load_scenario("bliss52")
+>>> s.population.female_pct
+94.9
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from lupsim.cohort.eligibility import Eligibility
+from lupsim.cohort.population import Population, format_validation_error
+from lupsim.errors import ScenarioError, did_you_mean
+
+__all__ = ["Scenario", "bundled_scenarios", "load_scenario", "parse_scenario"]
+
+_BUNDLE = "lupsim._bundled"
+
+
+class Scenario(BaseModel):
+    """A validated scenario (frozen)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="short name, e.g. 'bliss52'")
+    title: str = Field("", description="one-line title")
+    description: str = Field("", description="what the scenario is for")
+    source: str | None = Field(None, description="publication the figures come from")
+    population: Population = Field(default_factory=Population)
+    eligibility: Eligibility | None = Field(None, description="inclusion and exclusion rules")
+
+
+def bundled_scenarios() -> list[str]:
+    """Names of the scenarios shipped with lupsim.
+
+    Examples
+    --------
+    >>> "bliss52" in bundled_scenarios()
+    True
+    """
+    root = resources.files(_BUNDLE)
+    return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".toml"))
+
+
+def parse_scenario(data: dict[str, Any], *, source: str = "<scenario>") -> Scenario:
+    """Validate a parsed TOML mapping into a Scenario.
+
+    Examples
+    --------
+    >>> parse_scenario({"name": "x", "population": {"female_pct": 120}})
+    Traceback (most recent call last):
+    ...
+    lupsim.errors.ScenarioError: <scenario>: population.female_pct: must be <= 100, got 120
+    """
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(format_validation_error(exc), source=source) from None
+
+
+def _read(path: Path, shown: str) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"cannot read the file: {exc.strerror}", source=shown) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(
+            f"not valid TOML: {exc}; check the quoting and '=' signs on that line",
+            source=shown,
+        ) from None
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load a scenario by bundled name or from a TOML file.
+
+    Parameters
+    ----------
+    name_or_path
+        A bundled scenario name (``lupsim scenarios`` lists them) or a path to
+        a ``.toml`` file.
+
+    Examples
+    --------
+    >>> load_scenario("bliss52").name
+    'bliss52'
+    >>> load_scenario("blis52")
+    Traceback (most recent call last):
+    ...
+    lupsim.errors.ScenarioError: unknown scenario 'blis52' (did you mean 'bliss52'?); ...
+    """
+    text = str(name_or_path)
+    path = Path(text)
+    if path.suffix == ".toml" or path.exists() or "/" in text:
+        if not path.is_file():
+            raise ScenarioError(
+                f"scenario file {text!r} does not exist; give a bundled name "
+                f"({', '.join(bundled_scenarios())}) or the path of a .toml file"
+            )
+        return parse_scenario(_read(path, text), source=text)
+    bundled = bundled_scenarios()
+    if text not in bundled:
+        raise ScenarioError(
+            f"unknown scenario {text!r}{did_you_mean(text, bundled)}; bundled scenarios are "
+            f"{', '.join(bundled)}; or give the path of a .toml file"
+        )
+    resource = resources.files(_BUNDLE).joinpath(f"{text}.toml")
+    with resources.as_file(resource) as file:
+        return parse_scenario(_read(file, f"{text}.toml"), source=f"{text}.toml")

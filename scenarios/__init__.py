@@ -1,0 +1,1 @@
+"""Bundled lupsim scenarios (TOML files); installed as lupsim._bundled."""
