@@ -505,8 +505,8 @@ def draw_noise(n: int, rng: np.random.Generator) -> Noise:
     Examples
     --------
     >>> noise = draw_noise(5, np.random.default_rng(1))
-    >>> noise.u_descriptor.shape
-    (5, 24)
+    >>> noise.l_organ.shape
+    (5, 7)
     """
     u = rng.random
     z = rng.standard_normal
