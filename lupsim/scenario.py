@@ -23,8 +23,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lupsim.cohort.eligibility import Eligibility
-from lupsim.cohort.population import Population, format_validation_error
+from lupsim.cohort.population import (
+    Population,
+    format_validation_error,
+    population_problems,
+    register_keys,
+)
 from lupsim.errors import ScenarioError, did_you_mean
+from lupsim.trial.design import TrialDesign, design_problems
 
 __all__ = ["Scenario", "bundled_scenarios", "load_scenario", "parse_scenario"]
 
@@ -42,6 +48,10 @@ class Scenario(BaseModel):
     source: str | None = Field(None, description="publication the figures come from")
     population: Population = Field(default_factory=Population)
     eligibility: Eligibility | None = Field(None, description="inclusion and exclusion rules")
+    design: TrialDesign | None = Field(None, description="the trial design")
+
+
+register_keys(Scenario)
 
 
 def bundled_scenarios() -> list[str]:
@@ -69,19 +79,38 @@ def parse_scenario(data: dict[str, Any], *, source: str = "<scenario>") -> Scena
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(format_validation_error(exc), source=source) from None
+        problems = format_validation_error(exc)
+        # Cross-field checks run on the raw tables too, so that one message
+        # lists them beside the field errors that stopped validation.
+        for table, check in (("population", population_problems), ("design", design_problems)):
+            raw = data.get(table) if isinstance(data, dict) else None
+            if isinstance(raw, dict):
+                for p in check(raw):
+                    line = f"{table}.{p}"
+                    if line not in problems:
+                        problems.append(line)
+        raise ScenarioError(problems, source=source) from None
 
 
 def _read(path: Path, shown: str) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ScenarioError(f"cannot read the file: {exc.strerror}", source=shown) from None
+        raise ScenarioError(f"cannot read the file: {exc.strerror or exc}", source=shown) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", source=shown
+        ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(
             f"not valid TOML: {exc}; check the quoting and '=' signs on that line",
+            source=shown,
+        ) from None
+    except RecursionError:
+        raise ScenarioError(
+            "not a usable TOML file: nested too deeply; a scenario is a few flat tables",
             source=shown,
         ) from None
 

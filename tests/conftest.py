@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
 
 import pytest
 
@@ -22,7 +21,6 @@ def bliss52():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def no_cache(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     """Turn the on-disk calibration cache off for one test."""
     monkeypatch.setenv("LUPSIM_NO_CACHE", "1")
-    yield

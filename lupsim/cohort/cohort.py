@@ -365,7 +365,10 @@ class Cohort:
             tmp.replace(path)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
-            raise LupsimError(f"could not write {path}: {exc.strerror}") from None
+            raise LupsimError(
+                f"could not write {path}: {exc.strerror or exc}; check that the folder exists "
+                "and is writable"
+            ) from None
         return path
 
 

@@ -99,6 +99,26 @@ ITEM_PROB_GIVEN_ACTIVE: Final = {
     "leukopenia": 0.70,
     "thrombocytopenia": 0.50,
 }
+#: SD (log-odds) of each patient's persistent propensity to activity in each
+#: organ. The activity of an organ at one visit is this persistent part plus a
+#: transient logistic part (SD 1.81); the trial's disease model keeps the
+#: persistent part and lets the transient part move, which is what makes
+#: patients selected at a high point regress towards their own mean. lupsim
+#: assumption: about a fifth of the visit-to-visit log-odds variance is
+#: persistent; the switching rate of the trial model is calibrated given it.
+ORGAN_PERSISTENCE_SD: Final = 1.0
+#: Organ domains drawn in two steps, then renal: the order of ``organ_effect``.
+ORGAN_ORDER: Final = (
+    "cns",
+    "vascular",
+    "musculoskeletal",
+    "mucocutaneous",
+    "cardiorespiratory",
+    "constitutional",
+    "haematological",
+    "renal",
+)
+
 #: Items whose odds the fitted ``multiplicity`` parameter moves: the
 #: mucocutaneous items. It sets how many items an active skin and mucosa domain
 #: shows (hence the SLEDAI mean) without changing how often the domain is
@@ -476,6 +496,7 @@ class Noise:
     e_proteinuria: F
     sediment: B  # (n, 3)
     l_organ: F  # (n, 7): organ domains drawn in two steps (not renal or serology)
+    e_organ: F  # (n, 8): persistent organ propensities (the 7 organs, then renal)
     l_descriptor: F  # (n, 17): their items
     is_new: B  # (n, 24)
     e_bilag: F  # (n, 9)
@@ -533,6 +554,7 @@ def draw_noise(n: int, rng: np.random.Generator) -> Noise:
         e_proteinuria=z(n),
         sediment=u((n, 3)) < _SEDIMENT_P,
         l_organ=lg((n, len(_ORGANS))),
+        e_organ=z((n, len(_ORGANS) + 1)),
         l_descriptor=lg((n, _GENERIC_IDX.size)),
         is_new=u((n, N_DESCRIPTORS)) < BASELINE_NEW_PROB,
         e_bilag=z((n, _bilag.N_BILAG_DOMAINS)),
@@ -573,6 +595,7 @@ class PatientArrays:
     weight_kg: F
     z_act: F
     z_sero: F
+    organ_effect: F  # (n, 8): persistent organ propensities (log-odds), renal last
     anti_dsdna_iu: F
     c3: F
     c4: F
@@ -691,13 +714,14 @@ def organ_logits(params: Parameters, z_act: F) -> F:
     return (lead + params["activity_shift"])[None, :] + loading * z_act[:, None]
 
 
-def organ_items(params: Parameters, z_act: F, l_organ: F, l_item: F) -> B:
+def organ_items(params: Parameters, z_act: F, l_organ: F, l_item: F, effect: F) -> B:
     """Items present in each organ, (n, 17).
 
-    The organ is active or not; the items of an active organ are drawn; an
-    active organ shows at least the item closest to presence.
+    The organ is active or not (``effect`` is the patient's persistent organ
+    propensity); the items of an active organ are drawn; an active organ shows
+    at least the item closest to presence.
     """
-    active = l_organ < organ_logits(params, z_act)
+    active = l_organ < organ_logits(params, z_act) + effect
     margin = (
         (_ITEM_LOGIT + params["multiplicity"] * _ITEM_MULT)[None, :]
         + ITEM_ACT_LOADING * z_act[:, None]
@@ -909,8 +933,13 @@ def build_patients(
     ana_titre = np.where(ana_pos, titre, 0).astype(np.int32)
 
     present = np.zeros((n, N_DESCRIPTORS), dtype=bool)
-    present[:, _GENERIC_IDX] = organ_items(params, z_act, noise.l_organ, noise.l_descriptor)
-    renal = noise.l_renal < renal_logit(params, z_act, z_sero, race, female, age)
+    organ_effect = ORGAN_PERSISTENCE_SD * noise.e_organ
+    present[:, _GENERIC_IDX] = organ_items(
+        params, z_act, noise.l_organ, noise.l_descriptor, organ_effect[:, :-1]
+    )
+    renal = noise.l_renal < (
+        renal_logit(params, z_act, z_sero, race, female, age) + organ_effect[:, -1]
+    )
     proteinuria = np.where(
         renal,
         np.exp(params["proteinuria_log_median"] + PROTEINURIA_LOG_SD * noise.e_proteinuria),
@@ -980,6 +1009,7 @@ def build_patients(
         weight_kg=np.round(weight, 1),
         z_act=z_act,
         z_sero=z_sero,
+        organ_effect=organ_effect,
         anti_dsdna_iu=np.round(anti_dsdna, 1),
         c3=np.round(c3, 1),
         c4=np.round(c4, 1),

@@ -36,14 +36,23 @@ from pydantic import (
 from lupsim.cohort.vocabulary import ORGAN_DOMAIN_NAMES, RACE_GROUPS, REGIONS
 from lupsim.errors import ScenarioError, did_you_mean
 
-__all__ = ["Bound", "Population", "format_validation_error", "parse_bound"]
+__all__ = [
+    "Bound",
+    "Population",
+    "format_validation_error",
+    "parse_bound",
+    "population_problems",
+]
 
-Pct = Annotated[float, Field(ge=0, le=100, description="percentage, 0-100")]
+# strict: a boolean or a quoted number in a scenario file is a mistake, not 1.0 or 90.
+Pct = Annotated[float, Field(strict=True, ge=0, le=100, description="percentage, 0-100")]
 # Published shares are rounded; BLISS-52 race shares sum to 100.7.
 SHARE_SUM_TOLERANCE = 1.0
 
 # Separates several model-level problems inside one pydantic error message.
 _JOIN = " || "
+# A problem line that starts with the field it is about, e.g. "race_pct: ...".
+_FIELD_FIRST = re.compile(r"^[a-z_][a-z0-9_]*(\[\d+\])?(\.[a-z_][a-z0-9_]*(\[\d+\])?)*: ")
 
 _BOUND_RE = re.compile(r"^\s*(<=|>=|<|>)\s*([0-9]+(?:\.[0-9]+)?)\s*$")
 
@@ -54,7 +63,7 @@ class Bound(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     relation: Literal["<", "<=", ">", ">="]
-    value: float = Field(ge=0, le=100)
+    value: float = Field(strict=True, ge=0, le=100)
 
     def holds(self, x: float) -> bool:
         """Whether ``x`` satisfies the bound.
@@ -133,10 +142,12 @@ class Population(BaseModel):
     source: str | None = Field(None, description="publication the figures come from")
 
     female_pct: Pct | None = Field(None, description="% female (0-100)")
-    age_mean: float | None = Field(None, gt=0, lt=100, description="mean age, years")
-    age_sd: float | None = Field(None, gt=0, lt=40, description="SD of age, years")
-    age_min: float = Field(18, ge=0, lt=100, description="youngest age generated, years")
-    age_max: float = Field(75, gt=0, le=100, description="oldest age generated, years")
+    age_mean: float | None = Field(None, strict=True, gt=0, lt=100, description="mean age, years")
+    age_sd: float | None = Field(None, strict=True, gt=0, lt=40, description="SD of age, years")
+    age_min: float = Field(
+        18, strict=True, ge=0, lt=100, description="youngest age generated, years"
+    )
+    age_max: float = Field(75, strict=True, gt=0, le=100, description="oldest age generated, years")
     race_pct: dict[RaceGroup, Pct] | None = Field(
         None, description="% of each race group; shares sum to 100 (+/- 1 for rounding)"
     )
@@ -144,17 +155,23 @@ class Population(BaseModel):
         None, description="% enrolled in each region; shares sum to 100 (+/- 1)"
     )
     disease_duration_mean: float | None = Field(
-        None, gt=0, lt=60, description="mean disease duration, years"
+        None, strict=True, gt=0, lt=60, description="mean disease duration, years"
     )
     disease_duration_sd: float | None = Field(
-        None, gt=0, lt=60, description="SD of disease duration, years"
+        None, strict=True, gt=0, lt=60, description="SD of disease duration, years"
     )
-    sledai_mean: float | None = Field(None, ge=0, le=105, description="mean SELENA-SLEDAI")
-    sledai_sd: float | None = Field(None, gt=0, le=50, description="SD of SELENA-SLEDAI")
-    pga_mean: float | None = Field(None, ge=0, le=3, description="mean PGA, 0-3")
+    sledai_mean: float | None = Field(
+        None, strict=True, ge=0, le=105, description="mean SELENA-SLEDAI"
+    )
+    sledai_sd: float | None = Field(
+        None, strict=True, gt=0, le=50, description="SD of SELENA-SLEDAI"
+    )
+    pga_mean: float | None = Field(None, strict=True, ge=0, le=3, description="mean PGA, 0-3")
     bilag_any_a_pct: Pct | None = Field(None, description="% with >= 1 BILAG A domain")
     bilag_a_or_2b_pct: Pct | None = Field(None, description="% with >= 1 BILAG A or >= 2 B")
-    sdi_mean: float | None = Field(None, ge=0, le=20, description="mean SLICC damage index")
+    sdi_mean: float | None = Field(
+        None, strict=True, ge=0, le=20, description="mean SLICC damage index"
+    )
     ana_pct: Pct | None = Field(None, description="% ANA >= 1:80")
     anti_dsdna_pct: Pct | None = Field(None, description="% anti-dsDNA >= 30 IU/mL")
     low_c3_pct: Pct | None = Field(None, description="% C3 < 90 mg/dL")
@@ -165,10 +182,10 @@ class Population(BaseModel):
     proteinuria_ge_2g_pct: Pct | None = Field(None, description="% proteinuria >= 2 g/24 h")
     prednisone_pct: Pct | None = Field(None, description="% on prednisone")
     prednisone_mean_mg: float | None = Field(
-        None, gt=0, le=100, description="mean prednisone dose among users, mg/day"
+        None, strict=True, gt=0, le=100, description="mean prednisone dose among users, mg/day"
     )
     prednisone_sd_mg: float | None = Field(
-        None, gt=0, le=100, description="SD of prednisone dose among users, mg/day"
+        None, strict=True, gt=0, le=100, description="SD of prednisone dose among users, mg/day"
     )
     prednisone_gt_7_5_pct: Pct | None = Field(
         None, description="% of all patients on > 7.5 mg/day prednisone"
@@ -182,48 +199,7 @@ class Population(BaseModel):
 
     @model_validator(mode="after")
     def _coherent(self) -> Population:
-        problems: list[str] = []
-        for field, shares in (("race_pct", self.race_pct), ("region_pct", self.region_pct)):
-            if shares:
-                total = sum(shares.values())
-                if abs(total - 100.0) > SHARE_SUM_TOLERANCE:
-                    problems.append(
-                        f"{field}: shares must sum to 100 (+/- {SHARE_SUM_TOLERANCE:g} for "
-                        f"rounding), got {total:g}; fix the shares or add an 'other' group"
-                    )
-        if self.age_min >= self.age_max:
-            problems.append(f"age_min ({self.age_min:g}) must be below age_max ({self.age_max:g})")
-        if self.age_mean is not None and not self.age_min < self.age_mean < self.age_max:
-            problems.append(
-                f"age_mean ({self.age_mean:g}) must lie between age_min ({self.age_min:g}) "
-                f"and age_max ({self.age_max:g})"
-            )
-        if (
-            self.bilag_any_a_pct is not None
-            and self.bilag_a_or_2b_pct is not None
-            and self.bilag_any_a_pct > self.bilag_a_or_2b_pct
-        ):
-            problems.append(
-                f"bilag_any_a_pct ({self.bilag_any_a_pct:g}) cannot exceed bilag_a_or_2b_pct "
-                f"({self.bilag_a_or_2b_pct:g}): every patient with an A counts in both"
-            )
-        if (
-            self.prednisone_pct is not None
-            and self.prednisone_gt_7_5_pct is not None
-            and self.prednisone_gt_7_5_pct > self.prednisone_pct
-        ):
-            problems.append(
-                f"prednisone_gt_7_5_pct ({self.prednisone_gt_7_5_pct:g}) cannot exceed "
-                f"prednisone_pct ({self.prednisone_pct:g})"
-            )
-        sero = self.serologically_active_pct
-        if sero is not None:
-            for f in ("anti_dsdna_pct", "low_c3_pct", "low_c4_pct"):
-                v = getattr(self, f)
-                if v is not None and f == "anti_dsdna_pct" and sero > v:
-                    problems.append(
-                        f"serologically_active_pct ({sero:g}) cannot exceed {f} ({v:g})"
-                    )
+        problems = population_problems(self.model_dump())
         if problems:
             raise ValueError(_JOIN.join(problems))
         return self
@@ -257,7 +233,94 @@ class Population(BaseModel):
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            raise ScenarioError(format_validation_error(exc, prefix=path)) from None
+            problems = format_validation_error(exc, prefix=path)
+            extra = population_problems(data) if isinstance(data, dict) else []
+            problems += [f"{path}.{p}" for p in extra if f"{path}.{p}" not in problems]
+            raise ScenarioError(problems) from None
+
+
+#: Every key of every scenario model, for did-you-mean on an unknown key.
+KNOWN_KEYS: set[str] = set()
+
+
+def register_keys(model: type[BaseModel]) -> None:
+    """Add a model's field names to the did-you-mean vocabulary."""
+    KNOWN_KEYS.update(model.model_fields)
+
+
+def _real(x: object) -> float:
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        raise TypeError
+    return float(x)
+
+
+def _check_shares(d: dict[str, Any]) -> list[str]:
+    out = []
+    for field in ("race_pct", "region_pct"):
+        shares = d.get(field)
+        if shares:
+            total = sum(_real(v) for v in shares.values())
+            if abs(total - 100.0) > SHARE_SUM_TOLERANCE:
+                out.append(
+                    f"{field}: shares must sum to 100 (+/- {SHARE_SUM_TOLERANCE:g} for "
+                    f"rounding), got {total:g}; fix the shares or add an 'other' group"
+                )
+    return out
+
+
+def _check_ages(d: dict[str, Any]) -> list[str]:
+    out = []
+    lo, hi = _real(d.get("age_min", 18)), _real(d.get("age_max", 75))
+    if lo >= hi:
+        out.append(f"age_min ({lo:g}) must be below age_max ({hi:g})")
+    mean = d.get("age_mean")
+    if mean is not None and not lo < _real(mean) < hi:
+        out.append(
+            f"age_mean ({_real(mean):g}) must lie between age_min ({lo:g}) and age_max ({hi:g})"
+        )
+    return out
+
+
+def _check_nested_shares(d: dict[str, Any]) -> list[str]:
+    out = []
+    a, ab = d.get("bilag_any_a_pct"), d.get("bilag_a_or_2b_pct")
+    if a is not None and ab is not None and _real(a) > _real(ab):
+        out.append(
+            f"bilag_any_a_pct ({_real(a):g}) cannot exceed bilag_a_or_2b_pct ({_real(ab):g}): "
+            "every patient with an A counts in both"
+        )
+    on, high = d.get("prednisone_pct"), d.get("prednisone_gt_7_5_pct")
+    if on is not None and high is not None and _real(high) > _real(on):
+        out.append(
+            f"prednisone_gt_7_5_pct ({_real(high):g}) cannot exceed prednisone_pct ({_real(on):g})"
+        )
+    sero, ds = d.get("serologically_active_pct"), d.get("anti_dsdna_pct")
+    if sero is not None and ds is not None and _real(sero) > _real(ds):
+        out.append(
+            f"serologically_active_pct ({_real(sero):g}) cannot exceed anti_dsdna_pct "
+            f"({_real(ds):g}): serologically active patients are anti-dsDNA positive"
+        )
+    return out
+
+
+def population_problems(d: dict[str, Any]) -> list[str]:
+    """Cross-field problems of a population given as a mapping.
+
+    Runs on validated data and, best effort, on raw input whose fields did not
+    all validate, so one message lists field and cross-field problems together.
+
+    Examples
+    --------
+    >>> population_problems({"bilag_any_a_pct": 60, "bilag_a_or_2b_pct": 50})
+    ['bilag_any_a_pct (60) cannot exceed bilag_a_or_2b_pct (50): ...']
+    """
+    out: list[str] = []
+    for check in (_check_shares, _check_ages, _check_nested_shares):
+        try:
+            out.extend(check(d))
+        except (TypeError, ValueError, AttributeError):
+            continue
+    return out
 
 
 def _loc(prefix: str, loc: tuple[int | str, ...]) -> str:
@@ -289,64 +352,89 @@ def format_validation_error(exc: ValidationError, prefix: str = "") -> list[str]
     The messages say what the rule is and show the value given, so a user can
     fix every problem in one pass.
     """
-    problems: list[str] = []
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    lines: list[tuple[str, bool]] = []  # (line, came from one member of a union)
+    for err in errors:
+        union = any(
+            isinstance(p, str) and ("function-" in p or p in _UNION_TAGS) for p in err["loc"]
+        )
         loc = tuple(
             p
             for p in err["loc"]
-            if not (isinstance(p, str) and ("function-" in p or p in ("float", "Bound")))
+            if not (isinstance(p, str) and ("function-" in p or p in _UNION_TAGS))
         )
-        where = _loc(prefix, loc)
-        etype = err["type"]
-        given = err.get("input")
-        ctx = err.get("ctx") or {}
-        if etype == "extra_forbidden":
-            field = str(loc[-1]) if loc else "?"
-            problems.append(
-                f"{where}: unknown key {field!r}; remove it or check its spelling "
-                "(see docs/scenario-schema.md)"
-            )
-            continue
-        if etype == "missing":
-            problems.append(f"{where}: is required")
-            continue
-        if etype in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-            op = {
-                "greater_than_equal": ">=",
-                "greater_than": ">",
-                "less_than_equal": "<=",
-                "less_than": "<",
-            }[etype]
-            limit = next(iter(ctx.values())) if ctx else "?"
-            shown = f"{limit:g}" if isinstance(limit, int | float) else str(limit)
-            problems.append(f"{where}: must be {op} {shown}, got {given!r}")
-            continue
-        if etype == "literal_error" and loc and loc[-1] == "[key]":
-            key_loc = loc[:-1]
-            bad = str(key_loc[-1])
-            allowed = tuple(
-                a.strip(" '") for a in str(ctx.get("expected", "")).replace(" or ", ",").split(",")
-            )
-            allowed = tuple(a for a in allowed if a)
-            problems.append(
-                f"{_loc(prefix, key_loc[:-1])}: unknown key {bad!r}"
-                f"{did_you_mean(bad, allowed)}; use one of: {', '.join(allowed)}"
-            )
-            continue
-        if etype in _TYPE_HINTS:
-            problems.append(f"{where}: {_TYPE_HINTS[etype]}, got {given!r}")
-            continue
-        msg = str(err["msg"])
-        for head in ("Value error, ", "Assertion failed, "):
-            msg = msg.removeprefix(head)
-        if etype == "value_error" and not loc:
-            # model-level validator: several problems joined by "; "
-            problems.extend(f"{prefix}.{m}" if prefix else m for m in msg.split(_JOIN))
-            continue
-        problems.append(f"{where}: {msg}")
-    # A float-or-Bound field reports a failure per union member; keep one line per path.
+        for line in _describe(err, loc, prefix, errors):
+            lines.append((line, union))
     seen: dict[str, str] = {}
-    for p in problems:
-        key = p if ": unknown key" in p else p.split(": ", 1)[0]
-        seen.setdefault(key, p)
+    for line, union in lines:
+        # Each member of a union reports the same bad value: keep one per path.
+        seen.setdefault(line.split(": ", 1)[0] if union else line, line)
     return list(seen.values())
+
+
+_UNION_TAGS = ("float", "Bound", "int", "str")
+
+
+def _describe(err: Any, loc: tuple[int | str, ...], prefix: str, errors: list[Any]) -> list[str]:
+    where = _loc(prefix, loc)
+    etype = err["type"]
+    given = err.get("input")
+    ctx = err.get("ctx") or {}
+    if etype == "extra_forbidden":
+        field = str(loc[-1]) if loc else "?"
+        return [
+            f"{where}: unknown key {field!r}{did_you_mean(field, KNOWN_KEYS)}; remove it or "
+            "check its spelling (see docs/scenario-schema.md)"
+        ]
+    if etype == "missing":
+        return [f"{where}: is required"]
+    if etype in _COMPARISONS:
+        limit = next(iter(ctx.values())) if ctx else "?"
+        shown = f"{limit:g}" if isinstance(limit, int | float) else str(limit)
+        return [f"{where}: must be {_COMPARISONS[etype]} {shown}, got {given!r}"]
+    if etype == "literal_error" and loc and loc[-1] == "[key]":
+        key_loc = loc[:-1]
+        bad = str(key_loc[-1])
+        expected = str(ctx.get("expected", "")).replace(" or ", ",")
+        allowed = tuple(a.strip(" '") for a in expected.split(",") if a.strip(" '"))
+        return [
+            f"{_loc(prefix, key_loc[:-1])}: unknown key {bad!r}"
+            f"{did_you_mean(bad, allowed)}; use one of: {', '.join(allowed)}"
+        ]
+    if etype == "literal_error":
+        return [f"{where}: must be one of {ctx.get('expected', '?')}, got {given!r}"]
+    if etype in _TYPE_HINTS:
+        return [f"{where}: {_TYPE_HINTS[etype]}, got {given!r}"]
+    if etype == "too_short" and any(
+        o is not err and tuple(o["loc"][: len(err["loc"])]) == tuple(err["loc"]) for o in errors
+    ):
+        return []  # "too few items after validation" only echoes an item's own error
+    msg = str(err["msg"])
+    for head in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(head)
+    if etype != "value_error":
+        return [f"{where}: {msg}"]
+    # A model-level validator may join several "field: problem" lines.
+    out = []
+    for part in msg.split(_JOIN):
+        if not loc:
+            out.append(f"{prefix}.{part}" if prefix else part)
+        elif _FIELD_FIRST.match(part) and where:
+            out.append(f"{where}.{part}")
+        elif where:
+            out.append(f"{where}: {part}")
+        else:
+            out.append(part)
+    return out
+
+
+_COMPARISONS = {
+    "greater_than_equal": ">=",
+    "greater_than": ">",
+    "less_than_equal": "<=",
+    "less_than": "<",
+}
+
+
+register_keys(Population)
+register_keys(Bound)

@@ -20,7 +20,9 @@ N = 20_000
 
 @pytest.fixture(scope="module", params=[11, 2024])
 def cohort(request, bliss52):  # type: ignore[no-untyped-def]
-    return generate_cohort(bliss52.population, N, seed=request.param, eligibility=bliss52.eligibility)
+    return generate_cohort(
+        bliss52.population, N, seed=request.param, eligibility=bliss52.eligibility
+    )
 
 
 def test_every_published_figure_is_reproduced(cohort, bliss52) -> None:  # type: ignore[no-untyped-def]
@@ -39,15 +41,25 @@ def test_every_published_figure_is_reproduced(cohort, bliss52) -> None:  # type:
             elif var.endswith("_sd") or var.endswith("_sd_mg"):
                 ok, tol = abs(value - target) <= 0.1 * target, "10%"
             else:
-                sd_row = {"age_mean": "age_sd", "sledai_mean": "sledai_sd",
-                          "disease_duration_mean": "disease_duration_sd",
-                          "prednisone_mean_mg": "prednisone_sd_mg"}.get(var)
-                sd = table.loc[sd_row, "target"] if sd_row else table.loc[
-                    var.replace("_mean", "_sd"), "value"]
+                sd_row = {
+                    "age_mean": "age_sd",
+                    "sledai_mean": "sledai_sd",
+                    "disease_duration_mean": "disease_duration_sd",
+                    "prednisone_mean_mg": "prednisone_sd_mg",
+                }.get(var)
+                sd = (
+                    table.loc[sd_row, "target"]
+                    if sd_row
+                    else table.loc[var.replace("_mean", "_sd"), "value"]
+                )
                 ok, tol = abs(value - target) <= 0.1 * sd, "0.1 SD"
         else:
-            ok = {"<": value < target, "<=": value <= target, ">": value > target,
-                  ">=": value >= target}[row["relation"]]
+            ok = {
+                "<": value < target,
+                "<=": value <= target,
+                ">": value > target,
+                ">=": value >= target,
+            }[row["relation"]]
             tol = f"{row['relation']}{target:g}"
         checked += 1
         if not ok:

@@ -1,0 +1,498 @@
+"""TrialDesign: arms, allocation, stratified randomisation, visits, enrolment,
+steroid protocol, rescue, discontinuation and milestones, validated in full.
+
+Every field has a unit and a range. A design is checked as a whole before
+anything runs, and every problem is reported at once with its path:
+``design.arms[1].dose_mg_per_kg: must be > 0, got -1``.
+
+Examples
+--------
+>>> d = TrialDesign(arms=(Arm(name="placebo"), Arm(name="bel10", drug="anti_baff",
+...                                                  dose_mg_per_kg=10)))
+>>> d.allocation
+(1, 1)
+>>> [round(t) for t in d.visit_days()[:4]]
+[0, 28, 56, 84]
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from lupsim.cohort.eligibility import RuleText
+
+__all__ = [
+    "Arm",
+    "Discontinuation",
+    "Enrolment",
+    "Milestone",
+    "Randomisation",
+    "Rescue",
+    "SteroidProtocol",
+    "TrialDesign",
+    "design_problems",
+]
+
+from lupsim.cohort.population import _JOIN, register_keys  # _JOIN: several problems in one message
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Arm(_Frozen):
+    """One arm: placebo or an anti-BAFF antibody, always on standard care.
+
+    An intravenous dose is in mg/kg (``dose_mg_per_kg``); a subcutaneous dose
+    is a fixed ``dose_mg``. Doses are given on ``loading_days`` then every
+    ``interval_days`` until ``last_dose_day`` (BLISS: days 0, 14, 28, then
+    every 28 days to week 48).
+    """
+
+    name: str = Field(min_length=1, description="arm label, e.g. 'placebo'")
+    drug: Literal["placebo", "anti_baff"] = Field("placebo", description="study drug")
+    route: Literal["iv", "sc"] = Field("iv", description="route of the study drug")
+    dose_mg_per_kg: float | None = Field(
+        None, strict=True, gt=0, le=100, description="IV dose, mg/kg (anti_baff, route iv)"
+    )
+    dose_mg: float | None = Field(
+        None, strict=True, gt=0, le=5000, description="fixed dose, mg (anti_baff, route sc)"
+    )
+    loading_days: tuple[float, ...] = Field(
+        (0.0, 14.0, 28.0), description="days of the first doses after randomisation"
+    )
+    interval_days: float = Field(
+        28.0, strict=True, gt=0, le=365, description="days between later doses"
+    )
+    last_dose_day: float = Field(
+        336.0, strict=True, ge=0, le=2000, description="day of the last dose"
+    )
+
+    @model_validator(mode="after")
+    def _dose_given(self) -> Arm:
+        problems = []
+        if self.drug == "anti_baff":
+            if self.route == "iv" and self.dose_mg_per_kg is None:
+                problems.append("dose_mg_per_kg: an IV anti_baff arm needs a dose in mg/kg")
+            if self.route == "sc" and self.dose_mg is None:
+                problems.append("dose_mg: a subcutaneous anti_baff arm needs a fixed dose in mg")
+        else:
+            if self.dose_mg_per_kg is not None or self.dose_mg is not None:
+                problems.append("drug: a placebo arm takes no dose; remove dose_mg_per_kg/dose_mg")
+        days = self.loading_days
+        if any(d < 0 for d in days) or list(days) != sorted(days):
+            problems.append(f"loading_days: must be >= 0 and increasing, got {list(days)}")
+        if problems:
+            raise ValueError(_JOIN.join(problems))
+        return self
+
+    def dose_days(self) -> list[float]:
+        """Days (after randomisation) on which a dose is given.
+
+        Examples
+        --------
+        >>> Arm(name="a", drug="anti_baff", dose_mg_per_kg=10).dose_days()[:5]
+        [0.0, 14.0, 28.0, 56.0, 84.0]
+        """
+        days = [d for d in self.loading_days if d <= self.last_dose_day]
+        t = (days[-1] if days else 0.0) + self.interval_days
+        while t <= self.last_dose_day + 1e-9:
+            days.append(t)
+            t += self.interval_days
+        return days
+
+
+class Randomisation(_Frozen):
+    """Stratified permuted-block randomisation.
+
+    Each stratification factor is a yes/no rule over baseline variables (the
+    rule language of eligibility); strata are their combinations. Block sizes
+    must be multiples of the allocation total; with several sizes, each block's
+    size is drawn at random (which hides the block size from sites).
+    """
+
+    stratify_by: tuple[RuleText, ...] = Field(
+        (), description="yes/no rules, e.g. 'selena_sledai >= 10'"
+    )
+    block_sizes: tuple[int, ...] = Field(
+        (), description="permuted block sizes (default: two allocation totals)"
+    )
+
+
+class Enrolment(_Frozen):
+    """Sites, their activation, and arrival of candidates for screening."""
+
+    sites: int = Field(90, strict=True, ge=1, le=5000, description="number of sites")
+    activation_weeks: tuple[float, float] = Field(
+        (0.0, 26.0), description="sites open uniformly between these weeks"
+    )
+    screening_rate_per_site_week: float = Field(
+        0.12, strict=True, gt=0, le=50, description="candidates screened per open site per week"
+    )
+    screening_days: tuple[float, float] = Field(
+        (7.0, 35.0), description="screening period before randomisation, days (min, max)"
+    )
+    infusion_chairs_per_site: int | None = Field(
+        None, strict=True, ge=1, le=100, description="chairs per site; None means unlimited"
+    )
+    infusion_hours: float = Field(
+        1.0, strict=True, gt=0, le=12, description="duration of one infusion, h"
+    )
+    clinic_hours: float = Field(
+        8.0, strict=True, gt=0, le=24, description="hours a site infuses per day"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Enrolment:
+        problems = []
+        a, b = self.activation_weeks
+        if not 0 <= a <= b:
+            problems.append(f"activation_weeks: need 0 <= first <= last, got [{a:g}, {b:g}]")
+        lo, hi = self.screening_days
+        if not 0 <= lo <= hi:
+            problems.append(f"screening_days: need 0 <= min <= max, got [{lo:g}, {hi:g}]")
+        if problems:
+            raise ValueError(_JOIN.join(problems))
+        return self
+
+
+class SteroidProtocol(_Frozen):
+    """What the protocol lets investigators do with prednisone.
+
+    Defaults follow the BLISS protocols in outline (Navarra 2011): tapering
+    allowed, increases for flares, increases above baseline late in the trial
+    make the patient a treatment failure.
+    """
+
+    taper_probability: float = Field(
+        0.15,
+        strict=True,
+        ge=0,
+        le=1,
+        description="chance per visit that a responding patient tapers",
+    )
+    taper_step_mg: float = Field(
+        2.5, strict=True, gt=0, le=20, description="mg/day removed per taper step"
+    )
+    taper_floor_mg: float = Field(
+        5.0, strict=True, ge=0, le=40, description="taper stops at this dose"
+    )
+    forced_taper_weeks: tuple[float, float] | None = Field(
+        None, description="window (weeks) in which doses above the target must be tapered"
+    )
+    forced_taper_target_mg: float = Field(
+        7.5, strict=True, ge=0, le=40, description="target dose of the forced taper, mg/day"
+    )
+    flare_increase_mg: float = Field(
+        5.0, strict=True, ge=0, le=60, description="mg/day added for a mild/moderate flare"
+    )
+    severe_flare_mg_per_kg: float = Field(
+        0.5,
+        strict=True,
+        ge=0,
+        le=2,
+        description="prednisone dose (mg/kg/day) given for a severe flare",
+    )
+    failure_window_weeks: tuple[float, float] = Field(
+        (44.0, 52.0), description="weeks in which a dose above baseline is treatment failure"
+    )
+
+
+class Rescue(_Frozen):
+    """Rescue therapy: a severe flare is treated and makes a treatment failure."""
+
+    severe_flare_is_failure: bool = Field(True, description="severe flare => treatment failure")
+    new_immunosuppressant_probability: float = Field(
+        0.3,
+        strict=True,
+        ge=0,
+        le=1,
+        description="chance a severe flare also starts an immunosuppressant",
+    )
+
+
+class Discontinuation(_Frozen):
+    """Hazards of leaving the study, per 4 weeks (competing reasons).
+
+    Defaults are calibrated so that BLISS-52 completion is reproduced
+    (:mod:`lupsim.trial.calibration`).
+    """
+
+    withdrawal_per_4w: float = Field(
+        0.011, strict=True, ge=0, le=1, description="consent withdrawal, lost to follow-up, other"
+    )
+    adverse_event_per_4w: float = Field(
+        0.005, strict=True, ge=0, le=1, description="adverse events (same in every arm)"
+    )
+    lack_of_efficacy_per_4w: float = Field(
+        0.05, strict=True, ge=0, le=1, description="added while SELENA-SLEDAI is not below baseline"
+    )
+    after_severe_flare: float = Field(
+        0.10,
+        strict=True,
+        ge=0,
+        le=1,
+        description="chance of leaving at the visit of a severe flare",
+    )
+
+
+class Milestone(_Frozen):
+    """An interim look, triggered when ``n_patients`` have reached ``week``."""
+
+    name: str = Field(min_length=1, description="label, e.g. 'IA1'")
+    week: float = Field(strict=True, gt=0, le=520, description="visit week that counts, weeks")
+    n_patients: int = Field(strict=True, ge=1, description="patients who must have reached it")
+
+
+class TrialDesign(_Frozen):
+    """A trial: arms, allocation, strata, visits, enrolment and conduct rules."""
+
+    arms: tuple[Arm, ...] = Field(min_length=2, description="at least two arms")
+    control: str | None = Field(None, description="name of the control arm (default: first)")
+    allocation: tuple[int, ...] | None = Field(
+        None, description="allocation ratio per arm, e.g. [1, 1, 1] or [2, 1]"
+    )
+    n_randomised: int = Field(
+        865, strict=True, ge=2, le=100_000, description="patients to randomise"
+    )
+    primary_week: float = Field(
+        52.0, strict=True, gt=0, le=520, description="week of the primary endpoint"
+    )
+    end_week: float | None = Field(
+        None, strict=True, gt=0, le=520, description="last visit (default primary)"
+    )
+    visit_interval_weeks: float = Field(
+        4.0, strict=True, gt=0, le=52, description="weeks between visits"
+    )
+    visit_window_days: float = Field(
+        7.0, strict=True, ge=0, le=28, description="+/- days a visit may move"
+    )
+    randomisation: Randomisation = Field(default_factory=Randomisation)
+    enrolment: Enrolment = Field(default_factory=Enrolment)
+    steroids: SteroidProtocol = Field(default_factory=SteroidProtocol)
+    rescue: Rescue = Field(default_factory=Rescue)
+    discontinuation: Discontinuation = Field(default_factory=Discontinuation)
+    milestones: tuple[Milestone, ...] = Field((), description="interim looks")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_allocation(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("allocation") is None and "arms" in data:
+            arms = data["arms"]
+            if isinstance(arms, list | tuple):
+                data = {**data, "allocation": tuple(1 for _ in arms)}
+        return data
+
+    @model_validator(mode="after")
+    def _coherent(self) -> TrialDesign:
+        problems = design_problems(self.model_dump())
+        if problems:
+            raise ValueError(_JOIN.join(problems))
+        return self
+
+    @property
+    def control_arm(self) -> str:
+        """Name of the control arm."""
+        return self.control if self.control is not None else self.arms[0].name
+
+    @property
+    def last_week(self) -> float:
+        """Week of the last scheduled visit."""
+        return self.end_week if self.end_week is not None else self.primary_week
+
+    def visit_days(self) -> list[float]:
+        """Nominal visit days after randomisation, baseline (day 0) included."""
+        n = round(self.last_week / self.visit_interval_weeks)
+        return [7.0 * self.visit_interval_weeks * k for k in range(n + 1)]
+
+    def visit_weeks(self) -> list[float]:
+        """Nominal visit weeks, baseline (week 0) included."""
+        return [d / 7.0 for d in self.visit_days()]
+
+    def block_sizes(self) -> tuple[int, ...]:
+        """Block sizes in use (default: twice the allocation total)."""
+        total = sum(self.allocation or ())
+        return self.randomisation.block_sizes or (2 * total,)
+
+
+def _num(x: object) -> float:
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        raise TypeError
+    return float(x)
+
+
+def _arm_names(d: dict[str, Any]) -> list[str]:
+    return [str(a["name"]) for a in d["arms"]]
+
+
+def _check_arms(d: dict[str, Any]) -> list[str]:
+    names = _arm_names(d)
+    dup = sorted({n for n in names if names.count(n) > 1})
+    return [f"arms: arm names must be unique, {dup} repeated"] if dup else []
+
+
+def _check_allocation(d: dict[str, Any]) -> list[str]:
+    alloc = list(d.get("allocation") or [1] * len(d["arms"]))
+    out = []
+    if len(alloc) != len(d["arms"]):
+        out.append(f"allocation: one ratio per arm ({len(d['arms'])} arms), got {alloc}")
+    if any(_num(a) <= 0 or _num(a) != int(_num(a)) for a in alloc):
+        out.append(
+            f"allocation: every ratio must be a whole number >= 1, got {alloc}; "
+            "remove an arm instead of giving it 0"
+        )
+    return out
+
+
+def _check_control(d: dict[str, Any]) -> list[str]:
+    control = d.get("control")
+    names = _arm_names(d)
+    if control is not None and control not in names:
+        return [f"control: {control!r} is not an arm; arms are {names}"]
+    return []
+
+
+def _check_blocks(d: dict[str, Any]) -> list[str]:
+    alloc = [_num(a) for a in (d.get("allocation") or [1] * len(d["arms"]))]
+    if not alloc or min(alloc) <= 0:
+        return []
+    total = int(sum(alloc))
+    blocks = (d.get("randomisation") or {}).get("block_sizes") or ()
+    bad = [b for b in blocks if _num(b) <= 0 or int(_num(b)) % total]
+    if bad:
+        return [
+            f"randomisation.block_sizes: each must be a positive multiple of the allocation "
+            f"total {total}, got {bad}"
+        ]
+    return []
+
+
+def _end_week(d: dict[str, Any]) -> float:
+    primary = _num(d.get("primary_week", 52.0))
+    end = d.get("end_week")
+    return primary if end is None else _num(end)
+
+
+def _check_visits(d: dict[str, Any]) -> list[str]:
+    out = []
+    primary = _num(d.get("primary_week", 52.0))
+    interval = _num(d.get("visit_interval_weeks", 4.0))
+    window = _num(d.get("visit_window_days", 7.0))
+    if d.get("end_week") is not None and _num(d["end_week"]) < primary:
+        out.append(
+            f"end_week ({_num(d['end_week']):g}) must not be before primary_week ({primary:g})"
+        )
+    if interval > 0 and abs(primary / interval - round(primary / interval)) > 1e-9:
+        out.append(
+            f"primary_week ({primary:g}) must be a visit: a multiple of visit_interval_weeks "
+            f"({interval:g})"
+        )
+    if interval > 0 and window * 2 >= interval * 7:
+        out.append(
+            f"visit_window_days ({window:g}) must be less than half the visit interval "
+            f"({interval * 7:g} days) so visits keep their order"
+        )
+    return out
+
+
+def _check_milestones(d: dict[str, Any]) -> list[str]:
+    out = []
+    end = _end_week(d)
+    n = _num(d.get("n_randomised", 865))
+    for k, m in enumerate(d.get("milestones") or ()):
+        try:
+            if _num(m["week"]) > end:
+                out.append(
+                    f"milestones[{k}].week: {_num(m['week']):g} is after the last visit "
+                    f"(week {end:g})"
+                )
+            if _num(m["n_patients"]) > n:
+                out.append(
+                    f"milestones[{k}].n_patients: {int(_num(m['n_patients']))} is more than "
+                    f"n_randomised ({int(n)})"
+                )
+        except (KeyError, TypeError):
+            continue
+    return out
+
+
+def _check_steroids(d: dict[str, Any]) -> list[str]:
+    out = []
+    st = d.get("steroids") or {}
+    window = st.get("failure_window_weeks")
+    if window is not None:
+        lo, hi = map(_num, window)
+        if not 0 <= lo <= hi:
+            out.append(
+                f"steroids.failure_window_weeks: need 0 <= start <= end, got [{lo:g}, {hi:g}]"
+            )
+    forced = st.get("forced_taper_weeks")
+    if forced is not None:
+        a, b = map(_num, forced)
+        if not 0 <= a <= b:
+            out.append(f"steroids.forced_taper_weeks: need 0 <= start <= end, got [{a:g}, {b:g}]")
+    return out
+
+
+def _check_dosing(d: dict[str, Any]) -> list[str]:
+    out = []
+    end = _end_week(d)
+    for k, arm in enumerate(d["arms"]):
+        try:
+            last = _num(arm.get("last_dose_day", 336.0))
+        except TypeError:
+            continue
+        if last > end * 7:
+            out.append(
+                f"arms[{k}].last_dose_day: day {last:g} is after the last visit (day {end * 7:g})"
+            )
+    return out
+
+
+_CHECKS = (
+    _check_arms,
+    _check_allocation,
+    _check_control,
+    _check_blocks,
+    _check_visits,
+    _check_milestones,
+    _check_steroids,
+    _check_dosing,
+)
+
+
+def design_problems(d: dict[str, Any]) -> list[str]:
+    """Cross-field problems of a design given as a mapping.
+
+    Works on a validated design (``model_dump()``) and, best effort, on raw
+    input whose fields did not all validate, so that one message can list the
+    field errors *and* the cross-field ones. A check that cannot read the
+    fields it needs is skipped (their own errors are reported already).
+
+    Examples
+    --------
+    >>> design_problems({"arms": [{"name": "a"}, {"name": "b"}], "allocation": [1, 0]})
+    ['allocation: every ratio must be a whole number >= 1, got [1, 0]; ...']
+    """
+    out: list[str] = []
+    for check in _CHECKS:
+        try:
+            out.extend(check(d))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+    return out
+
+
+for _model in (
+    Arm,
+    Randomisation,
+    Enrolment,
+    SteroidProtocol,
+    Rescue,
+    Discontinuation,
+    Milestone,
+    TrialDesign,
+):
+    register_keys(_model)

@@ -1,0 +1,317 @@
+"""Loading scenarios: bundled names, paths, and every way a file can be wrong.
+
+Whatever a user writes, the loader raises nothing but ScenarioError.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lupsim.cohort.population import Bound
+from lupsim.errors import ScenarioError
+from lupsim.scenario import Scenario, bundled_scenarios, load_scenario, parse_scenario
+
+SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- bundled and by path -------------------------------------------------------------
+
+
+def test_bliss52_is_bundled() -> None:
+    assert "bliss52" in bundled_scenarios()
+    on_disk = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+    assert bundled_scenarios() == on_disk
+
+
+@pytest.mark.parametrize("name", bundled_scenarios())
+def test_every_bundled_scenario_loads(name: str) -> None:
+    scenario = load_scenario(name)
+    assert isinstance(scenario, Scenario)
+    assert scenario.name == name
+    # the bundled copy is the file in scenarios/
+    assert scenario == load_scenario(SCENARIO_DIR / f"{name}.toml")
+
+
+def test_bliss52_contents() -> None:
+    s = load_scenario("bliss52")
+    assert s.population.female_pct == 94.9
+    assert s.population.domain_targets()["renal"] == Bound(relation="<", value=16)
+    assert s.eligibility is not None
+    assert "selena_sledai >= 6" in s.eligibility.include
+    assert "severe_active_cns" in s.eligibility.exclude
+
+
+def test_load_by_path(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "mine.toml",
+        'name = "mine"\n[population]\nfemale_pct = 90\n'
+        '[eligibility]\ninclude = ["selena_sledai >= 4"]\n',
+    )
+    for given_path in (path, str(path)):
+        s = load_scenario(given_path)
+        assert s.name == "mine"
+        assert s.population.female_pct == 90
+        assert s.eligibility is not None
+        assert s.eligibility.include == ("selena_sledai >= 4",)
+
+
+def test_load_by_relative_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "rel.toml", 'name = "rel"\n')
+    monkeypatch.chdir(tmp_path)
+    assert load_scenario("rel.toml").name == "rel"
+
+
+# --- names and files that do not exist ----------------------------------------------------
+
+
+def test_unknown_name_suggests_and_lists_bundled() -> None:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario("blis52")
+    msg = str(info.value)
+    assert msg.startswith("unknown scenario 'blis52'")
+    assert "(did you mean 'bliss52'?)" in msg
+    assert "bundled scenarios are " + ", ".join(bundled_scenarios()) in msg
+
+
+def test_unknown_name_without_close_match_still_lists() -> None:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario("zzzz")
+    msg = str(info.value)
+    assert "did you mean" not in msg
+    for name in bundled_scenarios():
+        assert name in msg
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.toml"
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(missing)
+    msg = str(info.value)
+    assert f"scenario file {str(missing)!r} does not exist" in msg
+    assert "bliss52" in msg
+
+
+def test_directory_is_not_a_scenario(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="does not exist"):
+        load_scenario(tmp_path)
+
+
+# --- files that are wrong -------------------------------------------------------------------
+
+
+def test_invalid_toml_names_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "broken.toml", 'name = "x"\n\nfemale_pct = \n')
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    msg = str(info.value)
+    assert msg.startswith(f"{path}: not valid TOML")
+    assert "line 3" in msg
+    assert info.value.source == str(path)
+
+
+def test_unknown_key_and_out_of_range_listed_together(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "two.toml",
+        'name = "two"\n[population]\nfemale_pct = 120\nsledai_meen = 9\n',
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    err = info.value
+    assert len(err.problems) == 2, err.problems
+    assert "population.female_pct: must be <= 100, got 120" in err.problems
+    assert any(
+        p.startswith("population.sledai_meen: unknown key 'sledai_meen'") for p in err.problems
+    )
+    msg = str(err)
+    assert msg.startswith(f"{path}: 2 problems:")
+    for p in err.problems:
+        assert p in msg
+
+
+def test_unknown_top_level_section(tmp_path: Path) -> None:
+    path = write(tmp_path / "sec.toml", 'name = "x"\n[populaton]\nfemale_pct = 90\n')
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert any(p.startswith("populaton: unknown key 'populaton'") for p in info.value.problems)
+
+
+def test_bad_eligibility_rule_in_a_file(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "rule.toml",
+        'name = "x"\n[eligibility]\ninclude = ["acr1997", "sledai >= 6"]\n',
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    (problem,) = info.value.problems
+    assert problem.startswith("eligibility.include[1]: rule 'sledai >= 6': unknown variable")
+    assert "did you mean" in problem
+
+
+def test_missing_name_is_required() -> None:
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario({"population": {"female_pct": 90}}, source="x.toml")
+    assert info.value.problems == ("name: is required",)
+    assert str(info.value) == "x.toml: name: is required"
+
+
+def test_non_utf8_file_is_a_scenario_error(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b'name = "x"\n# caf\xe9\n')
+    with pytest.raises(ScenarioError, match=r"latin1\.toml"):
+        load_scenario(path)
+
+
+def test_deeply_nested_file_is_a_scenario_error(tmp_path: Path) -> None:
+    path = write(tmp_path / "deep.toml", "a = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ScenarioError):
+        load_scenario(path)
+
+
+# --- garbage in: only ScenarioError out ----------------------------------------------------
+
+
+def outcome(load: Callable[[], Scenario]) -> Scenario | ScenarioError:
+    """The scenario, or the ScenarioError; any other exception fails the test."""
+    try:
+        return load()
+    except ScenarioError as exc:
+        return exc
+
+
+_KEYS = [
+    "name",
+    "title",
+    "description",
+    "source",
+    "population",
+    "eligibility",
+    "include",
+    "exclude",
+    "female_pct",
+    "age_mean",
+    "age_min",
+    "age_max",
+    "race_pct",
+    "region_pct",
+    "domain_pct",
+    "white",
+    "renal",
+    "latin_america",
+    "bilag_any_a_pct",
+    "bilag_a_or_2b_pct",
+    "prednisone_pct",
+    "prednisone_gt_7_5_pct",
+]
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.sampled_from(["<16", "<x", ">=5", "selena_sledai >= 6", "race >= 1", "not", "", "nan"]),
+    st.dates(),
+)
+_keys = st.one_of(st.sampled_from(_KEYS), st.text(max_size=10), st.integers(-3, 3))
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.tuples(inner, inner),
+        st.dictionaries(_keys, inner, max_size=5),
+    ),
+    max_leaves=20,
+)
+_documents = st.dictionaries(_keys, _values, max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=_documents)
+def test_parse_scenario_only_raises_scenario_error(data: dict[Any, Any]) -> None:
+    result = outcome(lambda: parse_scenario(data, source="fuzz.toml"))
+    if isinstance(result, ScenarioError):
+        assert result.problems
+        assert all(isinstance(p, str) and p for p in result.problems)
+        assert str(result).startswith("fuzz.toml: ")
+    else:
+        assert isinstance(result, Scenario)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    population=st.dictionaries(st.sampled_from(_KEYS), _values, max_size=6),
+    rules=st.lists(st.one_of(st.text(max_size=30), _scalars), max_size=3),
+)
+def test_parse_scenario_near_valid_only_raises_scenario_error(
+    population: dict[str, Any], rules: list[Any]
+) -> None:
+    data = {"name": "fuzz", "population": population, "eligibility": {"include": rules}}
+    result = outcome(lambda: parse_scenario(data))
+    assert isinstance(result, Scenario) or result.problems
+
+
+_toml_fragments = st.sampled_from(
+    [
+        "name = ",
+        '"bliss"',
+        "[population]",
+        "[eligibility]",
+        "[population.race_pct]",
+        "female_pct = ",
+        "120",
+        "-1",
+        "nan",
+        "inf",
+        "1979-02-30",
+        "include = [",
+        "]",
+        "'<16'",
+        '"""',
+        "\n",
+        "=",
+        "#",
+        "{",
+        "}",
+        ",",
+        "true",
+    ]
+)
+_toml_texts = st.one_of(
+    st.text(max_size=200),
+    st.lists(st.one_of(_toml_fragments, st.text(max_size=5)), max_size=30).map("".join),
+)
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(text=_toml_texts)
+def test_load_scenario_of_random_text_only_raises_scenario_error(
+    tmp_path_factory: pytest.TempPathFactory, text: str
+) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / "garbage.toml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        valid_toml = isinstance(tomllib.loads(text), dict)
+    except tomllib.TOMLDecodeError:
+        valid_toml = False
+    result = outcome(lambda: load_scenario(path))
+    if isinstance(result, ScenarioError):
+        assert str(result).startswith(f"{path}: ")
+        if not valid_toml:
+            assert "not valid TOML" in str(result)
+    else:
+        assert isinstance(result, Scenario)
