@@ -27,7 +27,6 @@ from lupsim.cohort.population import (
     Population,
     format_validation_error,
     population_problems,
-    register_keys,
 )
 from lupsim.errors import ScenarioError, did_you_mean
 from lupsim.trial.design import TrialDesign, design_problems
@@ -49,9 +48,6 @@ class Scenario(BaseModel):
     population: Population = Field(default_factory=Population)
     eligibility: Eligibility | None = Field(None, description="inclusion and exclusion rules")
     design: TrialDesign | None = Field(None, description="the trial design")
-
-
-register_keys(Scenario)
 
 
 def bundled_scenarios() -> list[str]:
@@ -79,7 +75,7 @@ def parse_scenario(data: dict[str, Any], *, source: str = "<scenario>") -> Scena
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = format_validation_error(exc)
+        problems = format_validation_error(exc, model=Scenario)
         # Cross-field checks run on the raw tables too, so that one message
         # lists them beside the field errors that stopped validation.
         for table, check in (("population", population_problems), ("design", design_problems)):

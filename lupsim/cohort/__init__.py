@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from lupsim.cohort.calibration import CalibrationResult, calibrate
+from lupsim.cohort.catchment import Catchment, CatchmentSpec, generate_catchment
 from lupsim.cohort.cohort import Cohort, generate_cohort
 from lupsim.cohort.eligibility import Eligibility
 from lupsim.cohort.model import Parameters, PatientArrays, default_parameters
@@ -18,6 +19,8 @@ from lupsim.cohort.population import Bound, Population
 __all__ = [
     "Bound",
     "CalibrationResult",
+    "Catchment",
+    "CatchmentSpec",
     "Cohort",
     "Eligibility",
     "Parameters",
@@ -25,5 +28,6 @@ __all__ = [
     "Population",
     "calibrate",
     "default_parameters",
+    "generate_catchment",
     "generate_cohort",
 ]

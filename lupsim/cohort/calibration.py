@@ -51,6 +51,7 @@ from lupsim.cohort.model import (
 from lupsim.cohort.population import Bound, Population, parse_bound
 from lupsim.cohort.table import ROWS, statistics, target_of
 from lupsim.cohort.vocabulary import RACE_GROUPS, REGIONS
+from lupsim.fitting import levenberg_marquardt
 from lupsim.random import stream
 
 __all__ = [
@@ -275,47 +276,6 @@ class _Pilot:
         return statistics(self.view(params), variables)
 
 
-def _lm(
-    residual: Callable[[NDArray[np.float64]], NDArray[np.float64]],
-    x0: NDArray[np.float64],
-    jac: NDArray[np.float64] | None,
-    steps: NDArray[np.float64],
-    *,
-    max_iter: int,
-    tol: float,
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], int]:
-    """Levenberg-Marquardt with a finite-difference start and Broyden updates."""
-    evals = 0
-    x = x0.copy()
-    r = residual(x)
-    evals += 1
-    if jac is None:
-        jac = np.empty((r.size, x.size))
-        for j in range(x.size):
-            xj = x.copy()
-            xj[j] += steps[j]
-            jac[:, j] = (residual(xj) - r) / steps[j]
-            evals += 1
-    lam = 1e-3
-    for _ in range(max_iter):
-        if np.max(np.abs(r)) < tol:
-            break
-        jtj = jac.T @ jac
-        g = jac.T @ r
-        dx = -np.linalg.solve(jtj + lam * np.diag(np.diag(jtj)) + 1e-9 * np.eye(x.size), g)
-        # Never move a parameter by more than ten FD steps at once.
-        dx = np.clip(dx, -10 * steps, 10 * steps)
-        r_new = residual(x + dx)
-        evals += 1
-        jac = jac + np.outer(r_new - r - jac @ dx, dx) / float(dx @ dx)
-        if float(r_new @ r_new) < float(r @ r):
-            x, r = x + dx, r_new
-            lam = max(lam / 3.0, 1e-6)
-        else:
-            lam *= 4.0
-    return x, r, jac, evals
-
-
 @lru_cache(maxsize=32)
 def _calibrate_cached(population_json: str, eligibility_json: str | None) -> CalibrationResult:
     path = _cache_file(population_json, eligibility_json)
@@ -357,9 +317,12 @@ def _fit(population_json: str, eligibility_json: str | None) -> CalibrationResul
         return residual
 
     x0 = params.values[idx].copy()
-    x, _, jac, e1 = _lm(make(small), x0, None, steps, max_iter=25, tol=0.05)
+    first = levenberg_marquardt(make(small), x0, steps, max_iter=25, tol=0.05)
     large = _Pilot(population, eligibility, PILOT_LARGE)
-    x, _, _, e2 = _lm(make(large), x, jac, steps, max_iter=15, tol=0.05)
+    second = levenberg_marquardt(
+        make(large), first.x, steps, jacobian=first.jacobian, max_iter=15, tol=0.05
+    )
+    x, e1, e2 = second.x, first.evaluations, second.evaluations
     v = params.values.copy()
     v[idx] = x
     fitted = Parameters(v)

@@ -38,7 +38,6 @@ from numpy.typing import NDArray
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from lupsim.cohort.columns import VARIABLES, PatientView
-from lupsim.cohort.population import register_keys
 from lupsim.errors import did_you_mean
 
 __all__ = ["Eligibility", "Rule", "ScreeningResult", "parse_rule"]
@@ -229,6 +228,3 @@ class ScreeningResult:
 
     eligible: NDArray[np.bool_]
     first_failure: NDArray[np.int16]
-
-
-register_keys(Eligibility)

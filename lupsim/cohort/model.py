@@ -89,7 +89,7 @@ ITEM_PROB_GIVEN_ACTIVE: Final = {
     "cva": 0.08,
     "vasculitis": 1.0,
     "arthritis": 0.95,
-    "myositis": 0.08,
+    "myositis": 0.02,
     "rash": 0.75,
     "alopecia": 0.50,
     "mucosal_ulcers": 0.35,
@@ -152,6 +152,10 @@ RENAL_SERO_LOGODDS: Final = 0.6
 SEDIMENT_PROB: Final = {"haematuria": 0.5, "urinary_casts": 0.25, "pyuria": 0.35}
 #: SD of log proteinuria (g/24 h) among patients with renal activity.
 PROTEINURIA_LOG_SD: Final = 0.9
+#: Within-patient SD of log proteinuria around the patient's own level while
+#: renal disease is active (lupsim assumption: proteinuria varies about +/-50%
+#: from visit to visit in active nephritis).
+PROTEINURIA_WITHIN_LOG_SD: Final = 0.4
 #: Baseline proteinuria without renal activity: log-normal, median 0.12 g/24 h.
 PROTEINURIA_QUIET_MEDIAN: Final = 0.12
 
@@ -219,7 +223,7 @@ RENAL_A_PROTEINURIA_WITH_SEDIMENT: Final = 1.0
 #: PGA from clinical activity: per SLEDAI point excluding serology, per BILAG A
 #: and B, rater (patient-level) and visit noise SDs. lupsim assumption, fitted
 #: to the BLISS-52 PGA mean through the intercept.
-PGA_PER_CLINICAL_POINT: Final = 0.08
+PGA_PER_CLINICAL_POINT: Final = 0.06
 PGA_PER_BILAG_A: Final = 0.25
 PGA_PER_BILAG_B: Final = 0.12
 PGA_RATER_SD: Final = 0.15
@@ -813,11 +817,16 @@ def bilag_grades(
     return np.where(active, grade_active, inactive_grade).astype(np.int8)
 
 
-def pga_from_state(present: B, bilag: I8, rater: F, e_visit: F, params: Parameters) -> F:
+def pga_from_state(
+    present: B,
+    bilag: I8,
+    rater: F,
+    e_visit: F,
+    params: Parameters,
+    visit_sd: float = PGA_VISIT_SD,
+) -> F:
     """PGA (0-3, two decimals) from clinical activity, BILAG and rater noise."""
-    clinical = (present.astype(np.int16) @ WEIGHTS) - (
-        present[:, _IMMUNO_IDX].astype(np.int16) @ WEIGHTS[_IMMUNO_IDX]
-    )
+    clinical = present.astype(np.float32) @ _CLINICAL_WEIGHTS
     n_a = (bilag == 0).sum(axis=1)
     n_b = (bilag == 1).sum(axis=1)
     raw = (
@@ -826,7 +835,7 @@ def pga_from_state(present: B, bilag: I8, rater: F, e_visit: F, params: Paramete
         + PGA_PER_BILAG_A * n_a
         + PGA_PER_BILAG_B * n_b
         + rater
-        + PGA_VISIT_SD * e_visit
+        + visit_sd * e_visit
     )
     return np.round(np.clip(raw, 0.0, 3.0), 2)
 

@@ -233,19 +233,35 @@ class Population(BaseModel):
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            problems = format_validation_error(exc, prefix=path)
+            problems = format_validation_error(exc, prefix=path, model=cls)
             extra = population_problems(data) if isinstance(data, dict) else []
             problems += [f"{path}.{p}" for p in extra if f"{path}.{p}" not in problems]
             raise ScenarioError(problems) from None
 
 
-#: Every key of every scenario model, for did-you-mean on an unknown key.
-KNOWN_KEYS: set[str] = set()
+def _model_at(root: type[BaseModel] | None, path: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The model class reached from ``root`` along a validation-error path."""
+    model = root
+    for part in path:
+        if model is None:
+            return None
+        if isinstance(part, int):
+            continue
+        info = model.model_fields.get(part)
+        if info is None:
+            return None
+        model = _find_model(info.annotation)
+    return model
 
 
-def register_keys(model: type[BaseModel]) -> None:
-    """Add a model's field names to the did-you-mean vocabulary."""
-    KNOWN_KEYS.update(model.model_fields)
+def _find_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _find_model(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _real(x: object) -> float:
@@ -346,7 +362,9 @@ _TYPE_HINTS = {
 }
 
 
-def format_validation_error(exc: ValidationError, prefix: str = "") -> list[str]:
+def format_validation_error(
+    exc: ValidationError, prefix: str = "", model: type[BaseModel] | None = None
+) -> list[str]:
     """Turn a pydantic ValidationError into ``"path: message, got value"`` lines.
 
     The messages say what the rule is and show the value given, so a user can
@@ -363,7 +381,7 @@ def format_validation_error(exc: ValidationError, prefix: str = "") -> list[str]
             for p in err["loc"]
             if not (isinstance(p, str) and ("function-" in p or p in _UNION_TAGS))
         )
-        for line in _describe(err, loc, prefix, errors):
+        for line in _describe(err, loc, prefix, errors, model):
             lines.append((line, union))
     seen: dict[str, str] = {}
     for line, union in lines:
@@ -375,15 +393,23 @@ def format_validation_error(exc: ValidationError, prefix: str = "") -> list[str]
 _UNION_TAGS = ("float", "Bound", "int", "str")
 
 
-def _describe(err: Any, loc: tuple[int | str, ...], prefix: str, errors: list[Any]) -> list[str]:
+def _describe(
+    err: Any,
+    loc: tuple[int | str, ...],
+    prefix: str,
+    errors: list[Any],
+    model: type[BaseModel] | None,
+) -> list[str]:
     where = _loc(prefix, loc)
     etype = err["type"]
     given = err.get("input")
     ctx = err.get("ctx") or {}
     if etype == "extra_forbidden":
         field = str(loc[-1]) if loc else "?"
+        parent = _model_at(model, loc[:-1])
+        choices = tuple(parent.model_fields) if parent is not None else ()
         return [
-            f"{where}: unknown key {field!r}{did_you_mean(field, KNOWN_KEYS)}; remove it or "
+            f"{where}: unknown key {field!r}{did_you_mean(field, choices)}; remove it or "
             "check its spelling (see docs/scenario-schema.md)"
         ]
     if etype == "missing":
@@ -434,7 +460,3 @@ _COMPARISONS = {
     "less_than_equal": "<=",
     "less_than": "<",
 }
-
-
-register_keys(Population)
-register_keys(Bound)

@@ -35,7 +35,7 @@ __all__ = [
     "design_problems",
 ]
 
-from lupsim.cohort.population import _JOIN, register_keys  # _JOIN: several problems in one message
+from lupsim.cohort.population import _JOIN  # several problems in one pydantic message
 
 
 class _Frozen(BaseModel):
@@ -185,6 +185,13 @@ class SteroidProtocol(_Frozen):
     forced_taper_target_mg: float = Field(
         7.5, strict=True, ge=0, le=40, description="target dose of the forced taper, mg/day"
     )
+    flare_increase_probability: float = Field(
+        0.2,
+        strict=True,
+        ge=0,
+        le=1,
+        description="chance a mild/moderate flare is treated with more prednisone",
+    )
     flare_increase_mg: float = Field(
         5.0, strict=True, ge=0, le=60, description="mg/day added for a mild/moderate flare"
     )
@@ -201,11 +208,20 @@ class SteroidProtocol(_Frozen):
 
 
 class Rescue(_Frozen):
-    """Rescue therapy: a severe flare is treated and makes a treatment failure."""
+    """Rescue therapy for severe flares.
 
-    severe_flare_is_failure: bool = Field(True, description="severe flare => treatment failure")
+    A severe flare is treated with a prednisone burst (see
+    :class:`SteroidProtocol`), which tapers back over the following visits; it
+    makes a treatment failure only when the burst is still above baseline in
+    the failure window, when it starts an immunosuppressant (prohibited), or
+    when ``severe_flare_is_failure`` is set.
+    """
+
+    severe_flare_is_failure: bool = Field(
+        False, description="every severe flare is a treatment failure"
+    )
     new_immunosuppressant_probability: float = Field(
-        0.3,
+        0.15,
         strict=True,
         ge=0,
         le=1,
@@ -216,18 +232,25 @@ class Rescue(_Frozen):
 class Discontinuation(_Frozen):
     """Hazards of leaving the study, per 4 weeks (competing reasons).
 
-    Defaults are calibrated so that BLISS-52 completion is reproduced
-    (:mod:`lupsim.trial.calibration`).
+    Withdrawal (about 5% a year) and adverse events (about 6% a year, as in
+    both arms of BLISS-52; Navarra 2011) are lupsim assumptions; the
+    lack-of-efficacy hazard is calibrated so that BLISS-52 completion is
+    reproduced (:mod:`lupsim.trial.calibration`), which makes the drug arms
+    complete more often through their efficacy alone.
     """
 
     withdrawal_per_4w: float = Field(
-        0.011, strict=True, ge=0, le=1, description="consent withdrawal, lost to follow-up, other"
+        0.004, strict=True, ge=0, le=1, description="consent withdrawal, lost to follow-up, other"
     )
     adverse_event_per_4w: float = Field(
         0.005, strict=True, ge=0, le=1, description="adverse events (same in every arm)"
     )
     lack_of_efficacy_per_4w: float = Field(
-        0.05, strict=True, ge=0, le=1, description="added while SELENA-SLEDAI is not below baseline"
+        0.0233,
+        strict=True,
+        ge=0,
+        le=1,
+        description="added while SELENA-SLEDAI is not below baseline",
     )
     after_severe_flare: float = Field(
         0.10,
@@ -483,16 +506,3 @@ def design_problems(d: dict[str, Any]) -> list[str]:
         except (KeyError, TypeError, ValueError, AttributeError):
             continue
     return out
-
-
-for _model in (
-    Arm,
-    Randomisation,
-    Enrolment,
-    SteroidProtocol,
-    Rescue,
-    Discontinuation,
-    Milestone,
-    TrialDesign,
-):
-    register_keys(_model)

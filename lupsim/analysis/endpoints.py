@@ -1,0 +1,265 @@
+"""Trial endpoints: pure functions of a TrialDataset, at any visit.
+
+Definitions (sle-reference.md section 4):
+
+- **SRI-X** (Furie et al., Arthritis Rheum 2009;61:1143-51): responder if (1)
+  SELENA-SLEDAI fell by >= X points from baseline, (2) no new BILAG A and at
+  most one new BILAG B domain, and (3) PGA did not rise by >= 0.3. SRI-4 is
+  the BLISS primary endpoint; X = 5..8 are stricter versions.
+- **BICLA** (Wallace et al., Ann Rheum Dis 2014;73:183-90): every baseline
+  BILAG A improves to B/C/D and every B to C/D; no new A and at most one new B;
+  no rise of SLEDAI-2K; PGA rise < 10% (< 0.3); no treatment failure.
+- **LLDAS** (Franklyn et al., Ann Rheum Dis 2016;75:1615-21): SLEDAI-2K <= 4
+  with no activity in major organs (renal, CNS, cardiopulmonary, vasculitis,
+  fever) and no GI activity; no new activity since the previous visit;
+  PGA <= 1; prednisone <= 7.5 mg/day.
+- **Flares** by the SELENA flare index; the belimumab programme's modified SFI
+  excludes severe flares triggered only by SELENA-SLEDAI rising above 12.
+- **Steroid reduction** (BLISS): among patients on > 7.5 mg/day at baseline,
+  prednisone reduced by >= 25% from baseline to <= 7.5 mg/day at every visit
+  of weeks 40-52.
+
+Patients who left the study before the visit, or who are treatment failures
+by then (rescue, protocol-prohibited increases of background therapy), count
+as non-responders in every endpoint and every component, as in BLISS.
+
+Examples
+--------
+>>> from lupsim.scenario import load_scenario
+>>> from lupsim.trial import simulate_trial
+>>> ds = simulate_trial(load_scenario("bliss52"), seed=1)
+>>> r = sri(ds, week=52)
+>>> bool((r.responder <= r.sledai_reduction).all())
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from lupsim.activity.bilag import BILAG_DOMAINS, compare_bilag
+from lupsim.activity.pga import PGA_WORSENING
+from lupsim.activity.sledai import ORGAN_DOMAINS
+from lupsim.errors import LupsimError
+from lupsim.trial.dataset import TrialDataset
+
+__all__ = [
+    "FlareResult",
+    "SRIResult",
+    "arm_summary",
+    "bicla",
+    "endpoint_table",
+    "flares",
+    "lldas",
+    "sri",
+    "steroid_reduction",
+    "weekly_sri",
+]
+
+B = NDArray[np.bool_]
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class SRIResult:
+    """SRI per subject: the three components and the response (booleans)."""
+
+    sledai_reduction: B
+    no_bilag_worsening: B
+    no_pga_worsening: B
+    responder: B
+    evaluable: B  # observed at the visit and not a treatment failure
+
+
+def _evaluable(ds: TrialDataset, j: int) -> B:
+    a = ds.arrays
+    return a.observed[:, j] & ~a.treatment_failure[:, j]
+
+
+def sri(ds: TrialDataset, week: float | None = None, reduction: int = 4) -> SRIResult:
+    """SRI-``reduction`` at ``week`` (default: the primary week).
+
+    Examples
+    --------
+    >>> from lupsim.scenario import load_scenario
+    >>> from lupsim.trial import simulate_trial
+    >>> ds = simulate_trial(load_scenario("bliss52"), seed=1)
+    >>> bool(0.3 < sri(ds).responder.mean() < 0.7)
+    True
+    """
+    if not 1 <= reduction <= 105:
+        raise LupsimError(f"SRI reduction must be 1-105 points, got {reduction}")
+    j = ds.visit_column(ds.primary_week if week is None else week)
+    a = ds.arrays
+    ok = _evaluable(ds, j)
+    red = (a.selena[:, 0].astype(np.int32) - a.selena[:, j]) >= reduction
+    bil = compare_bilag(a.bilag[:, 0], a.bilag[:, j]).no_worsening
+    pga = (a.pga[:, j] - a.pga[:, 0]) < PGA_WORSENING - _EPS
+    return SRIResult(
+        sledai_reduction=red & ok,
+        no_bilag_worsening=bil & ok,
+        no_pga_worsening=pga & ok,
+        responder=red & bil & pga & ok,
+        evaluable=ok,
+    )
+
+
+def bicla(ds: TrialDataset, week: float | None = None) -> B:
+    """BICLA response per subject at ``week`` (default: the primary week)."""
+    j = ds.visit_column(ds.primary_week if week is None else week)
+    a = ds.arrays
+    comp = compare_bilag(a.bilag[:, 0], a.bilag[:, j])
+    no_sledai_rise = a.sledai_2k[:, j] <= a.sledai_2k[:, 0]
+    pga = (a.pga[:, j] - a.pga[:, 0]) < PGA_WORSENING - _EPS
+    return comp.all_improved & comp.no_worsening & no_sledai_rise & pga & _evaluable(ds, j)
+
+
+_MAJOR = np.array(
+    [
+        *ORGAN_DOMAINS["renal"],
+        *ORGAN_DOMAINS["cns"],
+        *ORGAN_DOMAINS["cardiorespiratory"],
+        *ORGAN_DOMAINS["vascular"],
+        *ORGAN_DOMAINS["constitutional"],
+    ]
+)
+_GI = BILAG_DOMAINS.index("gastrointestinal")
+#: LLDAS thresholds (Franklyn 2016).
+LLDAS_SLEDAI_MAX = 4
+LLDAS_PGA_MAX = 1.0
+LLDAS_PREDNISONE_MAX = 7.5
+
+
+def lldas(ds: TrialDataset, week: float | None = None) -> B:
+    """Lupus low disease activity state per subject at ``week``."""
+    j = ds.visit_column(ds.primary_week if week is None else week)
+    a = ds.arrays
+    major = a.present[:, j][:, _MAJOR].any(axis=1)
+    gi = a.bilag[:, j, _GI] <= 2
+    new = a.new[:, j].any(axis=1) if j > 0 else np.zeros(ds.n, dtype=bool)
+    return (
+        (a.sledai_2k[:, j] <= LLDAS_SLEDAI_MAX)
+        & ~major
+        & ~gi
+        & ~new
+        & (a.pga[:, j] <= LLDAS_PGA_MAX + _EPS)
+        & (a.prednisone_mg[:, j] <= LLDAS_PREDNISONE_MAX + _EPS)
+        & _evaluable(ds, j)
+    )
+
+
+@dataclass(frozen=True)
+class FlareResult:
+    """Flares up to a week: any mild/moderate, any severe (modified SFI), and
+    time to first severe flare (study day; censored at the last visit seen)."""
+
+    any_mild_moderate: B
+    any_severe: B
+    time_to_severe: NDArray[np.float64]
+    severe_event: B
+
+
+def flares(ds: TrialDataset, week: float | None = None, *, modified: bool = True) -> FlareResult:
+    """SELENA flare index flares observed up to ``week`` (default: primary)."""
+    j = ds.visit_column(ds.primary_week if week is None else week)
+    a = ds.arrays
+    obs = a.observed[:, 1 : j + 1]
+    severe = (a.flare_severe_modified if modified else a.flare_severe)[:, 1 : j + 1] & obs
+    mild = a.flare_mild[:, 1 : j + 1] & obs
+    event = severe.any(axis=1)
+    first = np.argmax(severe, axis=1) + 1
+    last_seen = np.where(obs.any(axis=1), obs.shape[1] - np.argmax(obs[:, ::-1], axis=1), 0)
+    day = a.day
+    rows = np.arange(ds.n)
+    t = np.where(event, day[rows, first], day[rows, last_seen])
+    return FlareResult(
+        any_mild_moderate=np.asarray(mild.any(axis=1)),
+        any_severe=np.asarray(event),
+        time_to_severe=t.astype(np.float64),
+        severe_event=np.asarray(event),
+    )
+
+
+def steroid_reduction(
+    ds: TrialDataset, weeks: tuple[float, float] = (40.0, 52.0)
+) -> NDArray[np.float64]:
+    """BLISS steroid-reduction response: 1.0/0.0, NaN if not on > 7.5 mg/day at baseline."""
+    a = ds.arrays
+    w = np.asarray(ds.visit_weeks)
+    cols = np.flatnonzero((w >= weeks[0] - _EPS) & (w <= weeks[1] + _EPS))
+    if cols.size == 0:
+        raise LupsimError(f"no visit in weeks {weeks[0]:g}-{weeks[1]:g}")
+    base = a.prednisone_mg[:, 0]
+    dose = a.prednisone_mg[:, cols]
+    ok = (dose <= 0.75 * base[:, None] + _EPS) & (dose <= LLDAS_PREDNISONE_MAX + _EPS)
+    seen = a.observed[:, cols].all(axis=1) & ~a.treatment_failure[:, cols].any(axis=1)
+    met = ok.all(axis=1) & seen
+    return np.where(base > LLDAS_PREDNISONE_MAX, met.astype(np.float64), np.nan)
+
+
+def endpoint_table(ds: TrialDataset, week: float | None = None) -> pd.DataFrame:
+    """One row per subject: arm, strata and every endpoint at ``week``."""
+    wk = ds.primary_week if week is None else week
+    s4 = sri(ds, wk, 4)
+    f = flares(ds, wk)
+    j = ds.visit_column(wk)
+    sub = ds.subjects
+    df = pd.DataFrame(
+        {
+            "USUBJID": sub["USUBJID"],
+            "arm": sub["arm"],
+            "completed": ds.arrays.observed[:, j],
+            "treatment_failure": ds.arrays.treatment_failure[:, j],
+            "sri4": s4.responder,
+            "sledai_reduction4": s4.sledai_reduction,
+            "no_bilag_worsening": s4.no_bilag_worsening,
+            "no_pga_worsening": s4.no_pga_worsening,
+            **{f"sri{x}": sri(ds, wk, x).responder for x in (5, 6, 7, 8)},
+            "bicla": bicla(ds, wk),
+            "lldas": lldas(ds, wk),
+            "any_flare": f.any_mild_moderate | f.any_severe,
+            "severe_flare": f.any_severe,
+            "time_to_severe_flare": f.time_to_severe,
+            "steroid_reduction": steroid_reduction(ds),
+        }
+    )
+    for col in [c for c in sub.columns if c.startswith("STRAT")]:
+        df[col] = sub[col]
+    return df
+
+
+def weekly_sri(ds: TrialDataset, reduction: int = 4) -> pd.DataFrame:
+    """SRI response rate (%) per arm at every post-baseline visit."""
+    rows = []
+    arm = ds.arm_index
+    for w in ds.visit_weeks[1:]:
+        r = sri(ds, w, reduction).responder
+        for k, name in enumerate(ds.arms):
+            sel = arm == k
+            rows.append({"arm": name, "week": w, f"sri{reduction}_pct": 100 * r[sel].mean()})
+    return pd.DataFrame(rows)
+
+
+def arm_summary(ds: TrialDataset, week: float | None = None) -> pd.DataFrame:
+    """Per arm: n randomised and the percentage meeting each endpoint."""
+    t = endpoint_table(ds, week)
+    cols = [
+        "completed",
+        "sri4",
+        "sledai_reduction4",
+        "no_bilag_worsening",
+        "no_pga_worsening",
+        "sri5",
+        "sri6",
+        "bicla",
+        "lldas",
+        "severe_flare",
+        "steroid_reduction",
+    ]
+    out = t.groupby("arm", sort=False)[cols].mean() * 100
+    out.insert(0, "n_randomised", t.groupby("arm", sort=False).size())
+    return out.reindex(list(ds.arms)).rename(columns={"completed": "completed_pct"})

@@ -1,0 +1,517 @@
+"""The trial engine: SimPy owns the calendar, numpy owns the patients.
+
+The split:
+
+- **Calendar (SimPy).** One ``Environment`` per trial runs the conduct: sites
+  open at their activation days; an enrolment process screens each week's
+  arrivals at the open sites (a Poisson number per site), counts screen
+  failures by the first rule broken, and randomises eligible candidates after
+  their screening period, until the target is reached; milestone processes
+  fire interim looks when "N patients reached week W", and the final data cut
+  fires when the last patient reaches the primary visit. Where sites have a
+  limited number of infusion chairs, every dosing visit queues for a chair
+  (``simpy.Resource``) and waits, to the next clinic day if need be. A
+  BLISS-52-sized trial costs a few hundred SimPy events.
+- **Patients (numpy).** A patient's disease course depends on time since
+  randomisation, not on the calendar, so :class:`~lupsim.trial.disease.DiseaseModel`
+  advances all randomised patients visit by visit as arrays: no Python loop
+  over patients. The calendar then maps each study day to a calendar day
+  (randomisation day + study day), which is what data cuts and milestones see.
+
+Randomness comes from named streams of the replicate's SeedSequence
+(:mod:`lupsim.random`): ``enrolment``, ``screening``, ``baseline`` (the
+candidates), ``randomisation`` (one per stratum), ``visits`` (visit windows),
+``disease``, ``steroids``, ``dropout`` and ``chairs``. Changing the dropout
+model therefore leaves enrolment and randomisation untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import simpy
+from numpy.typing import NDArray
+
+from lupsim.cohort.calibration import calibrate
+from lupsim.cohort.cohort import draw_candidates
+from lupsim.cohort.columns import PatientView
+from lupsim.cohort.eligibility import parse_rule
+from lupsim.cohort.model import Parameters, PatientArrays
+from lupsim.errors import ScenarioError
+from lupsim.random import replicate_seed, stream
+from lupsim.trial.dataset import EventLog, TrialDataset, VisitArrays
+from lupsim.trial.design import TrialDesign
+from lupsim.trial.disease import DiseaseModel, DiseaseParameters
+from lupsim.trial.pkpd import PKPD, REFERENCE_WEIGHT_KG, effect_curve
+from lupsim.trial.randomisation import allocate, stratum_codes
+
+if TYPE_CHECKING:  # the scenario module imports the trial design
+    from lupsim.scenario import Scenario
+
+__all__ = ["simulate_trial"]
+
+# Enrolment that has not reached its target after this long is a design error.
+_MAX_ENROLMENT_DAYS = 365.0 * 15
+_WEIGHT_BIN_KG = 5.0
+
+
+@dataclass
+class _Enrolled:
+    """Randomised candidates, in randomisation order."""
+
+    patients: PatientArrays
+    site: NDArray[np.int32]
+    screened_day: NDArray[np.float64]
+    rand_day: NDArray[np.float64]
+    n_screened: int
+    failures: NDArray[np.int64]
+    screen_days: NDArray[np.float64]  # every screened candidate, for the event log
+    screen_first_failure: NDArray[np.int16]
+
+
+class _CandidateSupply:
+    """Candidates in the order sites screen them, drawn chunk by chunk."""
+
+    def __init__(self, scenario: Scenario, params: Parameters, seed: np.random.SeedSequence):
+        self.scenario = scenario
+        self.params = params
+        self.seed = seed
+        self.chunk = 0
+        self.buffer: list[tuple[PatientArrays, NDArray[np.bool_], NDArray[np.int16]]] = []
+        self.offset = 0
+
+    def take(
+        self, k: int
+    ) -> tuple[list[tuple[PatientArrays, NDArray[np.intp]]], NDArray[np.bool_], NDArray[np.int16]]:
+        """The next ``k`` candidates: (chunk, index) pieces, eligibility, first failure."""
+        pieces: list[tuple[PatientArrays, NDArray[np.intp]]] = []
+        elig: list[NDArray[np.bool_]] = []
+        ff: list[NDArray[np.int16]] = []
+        while k > 0:
+            if not self.buffer:
+                self.buffer.append(
+                    draw_candidates(
+                        self.scenario.population,
+                        self.params,
+                        self.seed,
+                        self.chunk,
+                        self.scenario.eligibility,
+                    )
+                )
+                self.chunk += 1
+                self.offset = 0
+            p, e, f = self.buffer[0]
+            m = min(k, p.n - self.offset)
+            idx = np.arange(self.offset, self.offset + m)
+            pieces.append((p, idx))
+            elig.append(e[idx])
+            ff.append(f[idx])
+            self.offset += m
+            k -= m
+            if self.offset >= p.n:
+                self.buffer.pop(0)
+        return pieces, np.concatenate(elig), np.concatenate(ff)
+
+
+def _enrol(
+    env: simpy.Environment,
+    design: TrialDesign,
+    supply: _CandidateSupply,
+    ss: np.random.SeedSequence,
+    activation: NDArray[np.float64],
+    n_rules: int,
+) -> _Enrolled:
+    """Run the enrolment process on the SimPy calendar until the target is met."""
+    en = design.enrolment
+    rng = stream(ss, "enrolment")
+    rng_screen = stream(ss, "screening")
+    target = design.n_randomised
+    rate = en.screening_rate_per_site_week
+    chosen: list[tuple[PatientArrays, NDArray[np.intp]]] = []
+    sites: list[NDArray[np.int32]] = []
+    screened_days: list[NDArray[np.float64]] = []
+    rand_days: list[NDArray[np.float64]] = []
+    all_days: list[NDArray[np.float64]] = []
+    all_ff: list[NDArray[np.int16]] = []
+    failures = np.zeros(n_rules, dtype=np.int64)
+    counts = {"eligible": 0, "screened": 0}
+
+    def process(env: simpy.Environment) -> Any:
+        while counts["eligible"] < target:
+            t0 = float(env.now)
+            if t0 > _MAX_ENROLMENT_DAYS:
+                raise ScenarioError(
+                    f"design.enrolment: after {_MAX_ENROLMENT_DAYS / 365:.0f} years only "
+                    f"{counts['eligible']} of {target} patients were enrolled; raise "
+                    "screening_rate_per_site_week or sites, or relax the eligibility rules"
+                )
+            start = np.maximum(activation, t0)
+            exposure = np.clip(t0 + 7.0 - start, 0.0, 7.0)
+            per_site = rng.poisson(rate * exposure / 7.0)
+            k = int(per_site.sum())
+            if k:
+                site = np.repeat(np.arange(activation.size, dtype=np.int32), per_site)
+                day = start[site] + rng.random(k) * exposure[site]
+                order = np.argsort(day, kind="stable")
+                site, day = site[order], day[order]
+                screening = rng_screen.uniform(*en.screening_days, size=k)
+                pieces, eligible, ff = supply.take(k)
+                need = target - counts["eligible"]
+                pos = np.flatnonzero(eligible)
+                # Screening stops once the target is reached.
+                last = int(pos[need - 1]) + 1 if pos.size >= need else k
+                counts["screened"] += last
+                f = ff[:last]
+                failures[:] += np.bincount(f[f >= 0], minlength=n_rules)[:n_rules]
+                all_days.append(day[:last])
+                all_ff.append(f)
+                take = pos[pos < last]
+                # Map positions back to (chunk, index) pieces.
+                base = 0
+                for p, idx in pieces:
+                    sel = take[(take >= base) & (take < base + idx.size)] - base
+                    if sel.size:
+                        chosen.append((p, idx[sel]))
+                    base += idx.size
+                sites.append(site[take])
+                screened_days.append(day[take])
+                rand_days.append(day[take] + screening[take])
+                counts["eligible"] += take.size
+            yield env.timeout(7.0)
+
+    env.process(process(env))
+    env.run()
+    patients = PatientArrays.concat([p.take(idx) for p, idx in chosen])
+    rand = np.concatenate(rand_days)
+    order = np.argsort(rand, kind="stable")
+    return _Enrolled(
+        patients=patients.take(order),
+        site=np.concatenate(sites)[order],
+        screened_day=np.concatenate(screened_days)[order],
+        rand_day=rand[order],
+        n_screened=counts["screened"],
+        failures=failures,
+        screen_days=np.concatenate(all_days) if all_days else np.zeros(0),
+        screen_first_failure=np.concatenate(all_ff) if all_ff else np.zeros(0, np.int16),
+    )
+
+
+@lru_cache(maxsize=256)
+def _effect(arm_json: str, pk: PKPD, last_day: int, weight_bin: float) -> NDArray[np.float64]:
+    from lupsim.trial.design import Arm
+
+    arm = Arm.model_validate_json(arm_json)
+    curve = effect_curve(arm, pk, last_day, weight_bin)
+    curve.setflags(write=False)
+    return curve
+
+
+def _effects_for(
+    design: TrialDesign, pk: PKPD, arm: NDArray[np.int8], weight: NDArray[np.float64], last_day: int
+) -> NDArray[np.float64]:
+    """(n, last_day + 1) drug effect curve of each patient (rows share arrays)."""
+    out = np.zeros((arm.size, last_day + 1))
+    for a, spec in enumerate(design.arms):
+        rows = np.flatnonzero(arm == a)
+        if spec.drug != "anti_baff" or rows.size == 0:
+            continue
+        if spec.route == "iv":
+            # mg/kg dosing: concentrations do not depend on weight.
+            out[rows] = _effect(spec.model_dump_json(), pk, last_day, REFERENCE_WEIGHT_KG)
+        else:
+            bins = _WEIGHT_BIN_KG * np.round(weight[rows] / _WEIGHT_BIN_KG)
+            for b in np.unique(bins):
+                out[rows[bins == b]] = _effect(spec.model_dump_json(), pk, last_day, float(b))
+    return out
+
+
+def _strata(
+    design: TrialDesign, patients: PatientArrays
+) -> tuple[NDArray[np.bool_], NDArray[np.int32]]:
+    rules = design.randomisation.stratify_by
+    view = PatientView(patients)
+    flags = np.zeros((patients.n, len(rules)), dtype=bool)
+    for j, text in enumerate(rules):
+        flags[:, j] = parse_rule(text).evaluate(view)
+    return flags, stratum_codes(flags)
+
+
+def simulate_trial(
+    scenario: Scenario,
+    seed: int,
+    *,
+    replicate: int | None = None,
+    disease: DiseaseParameters | None = None,
+    pkpd: PKPD | None = None,
+    cohort_parameters: Parameters | None = None,
+) -> TrialDataset:
+    """Simulate one trial of a scenario.
+
+    Parameters
+    ----------
+    scenario
+        A scenario with a ``design`` (e.g. ``load_scenario("bliss52")``).
+    seed
+        Seed of the run; with ``replicate=k`` the trial uses child ``k`` of the
+        root SeedSequence, so replicate ``k`` can be re-run alone.
+    disease, pkpd
+        Disease and drug parameters (defaults: the calibrated ones).
+    cohort_parameters
+        Parameters of the cohort model (default: fitted to the population).
+
+    Examples
+    --------
+    >>> from lupsim.scenario import load_scenario
+    >>> ds = simulate_trial(load_scenario("bliss52"), seed=1)
+    >>> ds.n, ds.arms
+    (865, ('placebo', 'belimumab_1mg', 'belimumab_10mg'))
+    """
+    design = scenario.design
+    if design is None:
+        raise ScenarioError(
+            f"scenario {scenario.name!r} has no [design] table; add one to simulate a trial"
+        )
+    disease = disease or DiseaseParameters()
+    pk = pkpd or PKPD()
+    ss = replicate_seed(seed, replicate)
+    params = (
+        cohort_parameters
+        if cohort_parameters is not None
+        else calibrate(scenario.population, scenario.eligibility).parameters
+    )
+    env = simpy.Environment()
+    en = design.enrolment
+    rng_enrol = stream(ss, "enrolment")
+    first_week, last_week = en.activation_weeks
+    activation = np.sort(rng_enrol.uniform(7.0 * first_week, 7.0 * last_week, en.sites))
+    n_rules = len(scenario.eligibility.labels()) if scenario.eligibility else 0
+    enrolled = _enrol(env, design, _CandidateSupply(scenario, params, ss), ss, activation, n_rules)
+    patients = enrolled.patients
+    n = patients.n
+
+    flags, strata = _strata(design, patients)
+    arm = allocate(strata, design.allocation or (1,) * len(design.arms), design.block_sizes(), ss)
+
+    # Visit calendar in study days (baseline = day 0), jittered inside the window.
+    nominal = np.asarray(design.visit_days())
+    n_visits = nominal.size
+    rng_visits = stream(ss, "visits")
+    jitter = rng_visits.uniform(-design.visit_window_days, design.visit_window_days, (n, n_visits))
+    jitter[:, 0] = 0.0
+    day = np.round(nominal[None, :] + jitter)
+    last_day = int(nominal[-1] + design.visit_window_days) + 1
+    effects = _effects_for(design, pk, arm, patients.weight_kg, last_day)
+    day_idx = np.clip(day.astype(np.int64), 0, last_day)
+
+    model = DiseaseModel(
+        patients, params, disease, design.steroids, design.rescue, design.discontinuation
+    )
+    rng_dis = stream(ss, "disease")
+    rng_ster = stream(ss, "steroids")
+    rng_drop = stream(ss, "dropout")
+    records = [model.baseline_record()]
+    observed = np.zeros((n, n_visits), dtype=bool)
+    observed[:, 0] = True
+    in_study = np.ones(n, dtype=bool)
+    failed = np.zeros((n, n_visits), dtype=bool)
+    fail_now = np.zeros(n, dtype=bool)
+    disc_visit = np.full(n, -1, dtype=np.int16)
+    disc_reason = np.full(n, -1, dtype=np.int8)
+    disc_day = np.full(n, np.nan)
+    weeks = design.visit_weeks()
+    lo, hi = design.steroids.failure_window_weeks
+    pred0 = patients.prednisone_mg
+    is0 = patients.immunosuppressant
+    for k in range(1, n_visits):
+        dt = day[:, k] - day[:, k - 1]
+        eff = effects[np.arange(n), day_idx[:, k]]
+        rec = model.step(dt, eff, weeks[k], rng_dis, rng_ster)
+        records.append(rec)
+        observed[:, k] = in_study
+        fail_now |= rec.rescue & design.rescue.severe_flare_is_failure
+        fail_now |= model.state.immunosuppressant != is0
+        if lo <= weeks[k] <= hi:
+            fail_now |= rec.prednisone_mg > pred0 + 1e-9
+        failed[:, k] = fail_now
+        leave, reason = model.dropout(rec, dt, rng_drop)
+        gap = rng_drop.uniform(1.0, 7.0 * design.visit_interval_weeks, n)
+        if k < n_visits - 1:
+            left = in_study & leave
+            disc_visit[left] = k
+            disc_reason[left] = reason[left]
+            disc_day[left] = day[left, k] + gap[left]
+            in_study &= ~leave
+
+    arrays = _stack(records, observed, day, failed)
+    rand_cal = enrolled.rand_day
+    events = _calendar_events(env, design, arrays, rand_cal, activation, enrolled, disc_day)
+    subjects = _subject_arrays(
+        patients,
+        arm,
+        enrolled,
+        flags,
+        strata,
+        disc_visit,
+        disc_reason,
+        disc_day,
+        arrays,
+        design,
+        weeks,
+    )
+    return TrialDataset(
+        subject_arrays=subjects,
+        arrays=arrays,
+        visit_weeks=tuple(weeks),
+        arms=tuple(a.name for a in design.arms),
+        control=design.control_arm,
+        primary_week=design.primary_week,
+        event_log=events,
+        seed=seed,
+        replicate=replicate,
+        scenario=scenario.name,
+        screening={
+            "screened": enrolled.n_screened,
+            "randomised": n,
+            "failures": dict(
+                zip(
+                    scenario.eligibility.labels() if scenario.eligibility else (),
+                    map(int, enrolled.failures),
+                    strict=True,
+                )
+            ),
+        },
+        strata_rules=design.randomisation.stratify_by,
+    )
+
+
+def _stack(
+    records: list[Any],
+    observed: NDArray[np.bool_],
+    day: NDArray[np.float64],
+    failed: NDArray[np.bool_],
+) -> VisitArrays:
+    def col(name: str) -> NDArray[Any]:
+        return np.stack([getattr(r, name) for r in records], axis=1)
+
+    return VisitArrays(
+        observed=observed,
+        day=day,
+        selena=col("selena"),
+        sledai_2k=col("sledai_2k"),
+        sledai_original=col("sledai_original"),
+        present=col("present"),
+        new=col("new"),
+        bilag=col("bilag"),
+        pga=col("pga"),
+        prednisone_mg=col("prednisone_mg"),
+        anti_dsdna_iu=col("anti_dsdna_iu"),
+        c3=col("c3"),
+        c4=col("c4"),
+        proteinuria_g=col("proteinuria_g"),
+        flare_mild=col("flare_mild"),
+        flare_severe=col("flare_severe"),
+        flare_severe_modified=col("flare_severe_modified"),
+        rescue=col("rescue"),
+        treatment_failure=failed,
+    )
+
+
+def _calendar_events(
+    env: simpy.Environment,
+    design: TrialDesign,
+    arrays: VisitArrays,
+    rand_cal: NDArray[np.float64],
+    activation: NDArray[np.float64],
+    enrolled: _Enrolled,
+    disc_day: NDArray[np.float64],
+) -> EventLog:
+    """Milestones and the final data cut, fired on the SimPy calendar."""
+    fired: list[tuple[float, str, str]] = []
+    cal = rand_cal[:, None] + arrays.day
+
+    def reached(week: float) -> NDArray[np.float64]:
+        j = int(np.argmin(np.abs(np.asarray(design.visit_weeks()) - week)))
+        return np.sort(cal[arrays.observed[:, j], j])
+
+    def milestone(env: simpy.Environment, when: float, name: str, detail: str) -> Any:
+        yield env.timeout(max(when - float(env.now), 0.0))
+        fired.append((float(env.now), name, detail))
+
+    for m in design.milestones:
+        times = reached(m.week)
+        if times.size >= m.n_patients:
+            env.process(
+                milestone(
+                    env,
+                    float(times[m.n_patients - 1]),
+                    "milestone",
+                    f"{m.name}: {m.n_patients} patients reached week {m.week:g}",
+                )
+            )
+    j = len(design.visit_weeks()) - 1
+    ends = np.where(arrays.observed[:, j], cal[:, j], rand_cal + np.nan_to_num(disc_day))
+    final = float(ends.max()) if ends.size else 0.0
+    env.process(milestone(env, final, "data_cut", "final: last patient reached the last visit"))
+    env.run()
+    return EventLog(
+        site_activation=activation,
+        screen_day=enrolled.screen_days,
+        screen_first_failure=enrolled.screen_first_failure,
+        rand_day=rand_cal,
+        disc_day=rand_cal + disc_day,
+        milestones=tuple(fired),
+    )
+
+
+def _subject_arrays(
+    patients: PatientArrays,
+    arm: NDArray[np.int8],
+    enrolled: _Enrolled,
+    flags: NDArray[np.bool_],
+    strata: NDArray[np.int32],
+    disc_visit: NDArray[np.int16],
+    disc_reason: NDArray[np.int8],
+    disc_day: NDArray[np.float64],
+    arrays: VisitArrays,
+    design: TrialDesign,
+    weeks: list[float],
+) -> dict[str, NDArray[Any]]:
+    n = patients.n
+    view = PatientView(patients)
+    failed_any = np.asarray(arrays.treatment_failure.any(axis=1))
+    first_fail = np.where(failed_any, arrays.treatment_failure.argmax(axis=1), -1)
+    out: dict[str, NDArray[Any]] = {
+        "subject": np.arange(n),
+        "arm_index": arm,
+        "site": enrolled.site,
+        "stratum": strata,
+        "rand_calendar_day": enrolled.rand_day,
+        "screened_calendar_day": enrolled.screened_day,
+        "age": patients.age,
+        "female": patients.female,
+        "race": patients.race,
+        "region": patients.region,
+        "weight_kg": patients.weight_kg,
+        "selena_bl": arrays.selena[:, 0],
+        "sledai_2k_bl": arrays.sledai_2k[:, 0],
+        "pga_bl": arrays.pga[:, 0],
+        "prednisone_bl": arrays.prednisone_mg[:, 0],
+        "anti_dsdna_bl": arrays.anti_dsdna_iu[:, 0],
+        "c3_bl": arrays.c3[:, 0],
+        "c4_bl": arrays.c4[:, 0],
+        "proteinuria_bl": arrays.proteinuria_g[:, 0],
+        "serologically_active": np.asarray(view["serologically_active"]),
+        "antimalarial": patients.antimalarial,
+        "immunosuppressant_bl": patients.immunosuppressant,
+        "disc_visit": disc_visit,
+        "disc_reason": disc_reason,
+        "disc_day": disc_day,
+        "treatment_failure": failed_any,
+        "failure_visit": first_fail,
+    }
+    for j in range(flags.shape[1]):
+        out[f"stratum_factor_{j + 1}"] = flags[:, j]
+    return out
