@@ -150,6 +150,7 @@ class CalibrationResult:
     targets: tuple[Target, ...]
     achieved: dict[str, float]
     evaluations: int
+    pass_rate: float = 1.0  # share of candidates who pass the eligibility rules
 
     @property
     def max_residual(self) -> float:
@@ -275,6 +276,11 @@ class _Pilot:
     def stats(self, params: Parameters, variables: tuple[str, ...] | None) -> dict[str, float]:
         return statistics(self.view(params), variables)
 
+    def pass_rate(self, params: Parameters) -> float:
+        """Share of the pilot candidates who pass the eligibility rules."""
+        view = self.view(params)
+        return len(view["age"]) / self.noise.n
+
 
 @lru_cache(maxsize=32)
 def _calibrate_cached(population_json: str, eligibility_json: str | None) -> CalibrationResult:
@@ -298,7 +304,7 @@ def _fit(population_json: str, eligibility_json: str | None) -> CalibrationResul
     if pinned:
         params = params.replace(**pinned)
     if not targets:
-        return CalibrationResult(params, (), {}, 1)
+        return CalibrationResult(params, (), {}, 1, small.pass_rate(params))
     names = tuple(t.variable for t in targets)
     aims = np.array([t.aim for t in targets])
     units = np.array([t.unit for t in targets])
@@ -327,7 +333,7 @@ def _fit(population_json: str, eligibility_json: str | None) -> CalibrationResul
     v[idx] = x
     fitted = Parameters(v)
     achieved = large.stats(fitted, names)
-    return CalibrationResult(fitted, tuple(targets), achieved, e1 + e2 + 1)
+    return CalibrationResult(fitted, tuple(targets), achieved, e1 + e2 + 1, large.pass_rate(fitted))
 
 
 def _cache_file(population_json: str, eligibility_json: str | None) -> Path | None:
@@ -364,6 +370,7 @@ def _load(path: Path | None) -> CalibrationResult | None:
             ),
             achieved={k: float(v) for k, v in raw["achieved"].items()},
             evaluations=int(raw["evaluations"]),
+            pass_rate=float(raw["pass_rate"]),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None  # a damaged cache entry is refitted, never trusted
@@ -389,6 +396,7 @@ def _store(path: Path | None, result: CalibrationResult) -> None:
         ],
         "achieved": result.achieved,
         "evaluations": result.evaluations,
+        "pass_rate": result.pass_rate,
     }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

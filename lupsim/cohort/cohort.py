@@ -91,14 +91,15 @@ def draw_candidates(
     seed: int | np.random.SeedSequence,
     chunk: int,
     eligibility: Eligibility | None = None,
+    size: int = CHUNK,
 ) -> tuple[PatientArrays, NDArray[np.bool_], NDArray[np.int16]]:
-    """Build and screen candidate chunk number ``chunk`` (``CHUNK`` candidates).
+    """Build and screen candidate chunk number ``chunk`` (``size`` candidates).
 
     Returns the candidates, whether each is eligible, and the index of the
     first rule each failed (-1 if none). The trial engine screens arrivals in
     this order.
     """
-    noise = draw_noise(CHUNK, stream(seed, "baseline", chunk))
+    noise = draw_noise(size, stream(seed, "baseline", chunk))
     p = build_patients(
         noise,
         parameters,

@@ -700,6 +700,7 @@ _BILAG_HIST = [
     np.array([_MANIF_INDEX[m] for m in _BILAG_HISTORY[d]], dtype=np.intp)
     for d in _bilag.BILAG_DOMAINS
 ]
+_ONES_BILAG = np.ones(_bilag.N_BILAG_DOMAINS, dtype=np.float32)
 _CLINICAL_WEIGHTS = WEIGHTS.astype(np.float32)
 _CLINICAL_WEIGHTS[_IMMUNO_IDX] = 0.0
 _BILAG_SOURCE_MATRIX = np.zeros((N_DESCRIPTORS, _bilag.N_BILAG_DOMAINS), dtype=np.float32)
@@ -827,8 +828,10 @@ def pga_from_state(
 ) -> F:
     """PGA (0-3, two decimals) from clinical activity, BILAG and rater noise."""
     clinical = present.astype(np.float32) @ _CLINICAL_WEIGHTS
-    n_a = (bilag == 0).sum(axis=1)
-    n_b = (bilag == 1).sum(axis=1)
+    # Counting by a small matrix product (BLAS) is several times faster than
+    # a boolean sum along the rows.
+    n_a = (bilag == 0).astype(np.float32) @ _ONES_BILAG
+    n_b = (bilag == 1).astype(np.float32) @ _ONES_BILAG
     raw = (
         params["pga_intercept"]
         + PGA_PER_CLINICAL_POINT * clinical

@@ -72,130 +72,148 @@ class _Enrolled:
     screen_first_failure: NDArray[np.int16]
 
 
-class _CandidateSupply:
-    """Candidates in the order sites screen them, drawn chunk by chunk."""
+def _arrival_block(
+    activation: NDArray[np.float64],
+    start: float,
+    stop: float,
+    rate_per_day: float,
+    rng: np.random.Generator,
+) -> tuple[NDArray[np.float64], NDArray[np.int32]]:
+    """Screening arrivals at every open site between two days, in time order."""
+    opens = np.maximum(activation, start)
+    span = np.maximum(stop - opens, 0.0)
+    per_site = rng.poisson(rate_per_day * span)
+    site = np.repeat(np.arange(activation.size, dtype=np.int32), per_site)
+    day = opens[site] + rng.random(site.size) * span[site]
+    order = np.argsort(day, kind="stable")
+    return day[order], site[order]
 
-    def __init__(self, scenario: Scenario, params: Parameters, seed: np.random.SeedSequence):
-        self.scenario = scenario
-        self.params = params
-        self.seed = seed
-        self.chunk = 0
-        self.buffer: list[tuple[PatientArrays, NDArray[np.bool_], NDArray[np.int16]]] = []
-        self.offset = 0
 
-    def take(
-        self, k: int
-    ) -> tuple[list[tuple[PatientArrays, NDArray[np.intp]]], NDArray[np.bool_], NDArray[np.int16]]:
-        """The next ``k`` candidates: (chunk, index) pieces, eligibility, first failure."""
-        pieces: list[tuple[PatientArrays, NDArray[np.intp]]] = []
-        elig: list[NDArray[np.bool_]] = []
-        ff: list[NDArray[np.int16]] = []
-        while k > 0:
-            if not self.buffer:
-                self.buffer.append(
-                    draw_candidates(
-                        self.scenario.population,
-                        self.params,
-                        self.seed,
-                        self.chunk,
-                        self.scenario.eligibility,
-                    )
-                )
-                self.chunk += 1
-                self.offset = 0
-            p, e, f = self.buffer[0]
-            m = min(k, p.n - self.offset)
-            idx = np.arange(self.offset, self.offset + m)
-            pieces.append((p, idx))
-            elig.append(e[idx])
-            ff.append(f[idx])
-            self.offset += m
-            k -= m
-            if self.offset >= p.n:
-                self.buffer.pop(0)
-        return pieces, np.concatenate(elig), np.concatenate(ff)
+def _horizon(
+    activation: NDArray[np.float64], rate_per_day: float, wanted: float, start: float
+) -> float:
+    """First day by which ``wanted`` arrivals are expected after ``start``."""
+
+    def expected(t: float) -> float:
+        return float(rate_per_day * np.maximum(t - np.maximum(activation, start), 0.0).sum())
+
+    lo, hi = start, start + 7.0
+    while expected(hi) < wanted:
+        lo, hi = hi, hi + 2 * (hi - start)
+        if hi - start > _MAX_ENROLMENT_DAYS:
+            return start + _MAX_ENROLMENT_DAYS
+    for _ in range(30):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if expected(mid) < wanted else (lo, mid)
+    return hi
+
+
+@dataclass
+class _Block:
+    """Arrivals of one stretch of the calendar and the candidates they are."""
+
+    day: NDArray[np.float64]
+    site: NDArray[np.int32]
+    patients: PatientArrays
+    eligible: NDArray[np.bool_]
+    first_failure: NDArray[np.int16]
+    screening: NDArray[np.float64]
+    stop: float
+    taken: list[NDArray[np.intp]]
 
 
 def _enrol(
     env: simpy.Environment,
     design: TrialDesign,
-    supply: _CandidateSupply,
+    scenario: Scenario,
+    params: Parameters,
     ss: np.random.SeedSequence,
     activation: NDArray[np.float64],
     n_rules: int,
+    pass_rate: float,
 ) -> _Enrolled:
-    """Run the enrolment process on the SimPy calendar until the target is met."""
+    """Run enrolment on the SimPy calendar until the target is randomised.
+
+    Arrivals are drawn a block of calendar at a time (block ``k`` from the
+    streams ``("enrolment", k)`` and ``("baseline", k)``), each block long
+    enough for about 15% more eligible candidates than are still needed at the
+    expected pass rate. The enrolment process walks the calendar a week at a
+    time, screens that week's arrivals, and stops screening once the target is
+    met; each eligible candidate is randomised after a screening period.
+    """
     en = design.enrolment
-    rng = stream(ss, "enrolment")
-    rng_screen = stream(ss, "screening")
     target = design.n_randomised
-    rate = en.screening_rate_per_site_week
-    chosen: list[tuple[PatientArrays, NDArray[np.intp]]] = []
-    sites: list[NDArray[np.int32]] = []
-    screened_days: list[NDArray[np.float64]] = []
-    rand_days: list[NDArray[np.float64]] = []
-    all_days: list[NDArray[np.float64]] = []
-    all_ff: list[NDArray[np.int16]] = []
+    rate = en.screening_rate_per_site_week / 7.0
+    blocks: list[_Block] = []
+    state = {"eligible": 0, "screened": 0, "pos": 0}
+    start = [0.0]
     failures = np.zeros(n_rules, dtype=np.int64)
-    counts = {"eligible": 0, "screened": 0}
+
+    def new_block() -> None:
+        k = len(blocks)
+        wanted = 1.15 * (target - state["eligible"]) / max(pass_rate, 0.01) + 30.0
+        stop = _horizon(activation, rate, wanted, start[0])
+        day, site = _arrival_block(activation, start[0], stop, rate, stream(ss, "enrolment", k))
+        size = max(int(day.size), 1)
+        p, eligible, ff = draw_candidates(
+            scenario.population, params, ss, k, scenario.eligibility, size=size
+        )
+        screening = stream(ss, "screening", k).uniform(*en.screening_days, size=size)
+        blocks.append(
+            _Block(day, site, p, eligible[: day.size], ff[: day.size], screening, stop, [])
+        )
+        start[0] = stop
+        state["pos"] = 0
 
     def process(env: simpy.Environment) -> Any:
-        while counts["eligible"] < target:
+        new_block()
+        while state["eligible"] < target:
             t0 = float(env.now)
             if t0 > _MAX_ENROLMENT_DAYS:
                 raise ScenarioError(
                     f"design.enrolment: after {_MAX_ENROLMENT_DAYS / 365:.0f} years only "
-                    f"{counts['eligible']} of {target} patients were enrolled; raise "
+                    f"{state['eligible']} of {target} patients were enrolled; raise "
                     "screening_rate_per_site_week or sites, or relax the eligibility rules"
                 )
-            start = np.maximum(activation, t0)
-            exposure = np.clip(t0 + 7.0 - start, 0.0, 7.0)
-            per_site = rng.poisson(rate * exposure / 7.0)
-            k = int(per_site.sum())
-            if k:
-                site = np.repeat(np.arange(activation.size, dtype=np.int32), per_site)
-                day = start[site] + rng.random(k) * exposure[site]
-                order = np.argsort(day, kind="stable")
-                site, day = site[order], day[order]
-                screening = rng_screen.uniform(*en.screening_days, size=k)
-                pieces, eligible, ff = supply.take(k)
-                need = target - counts["eligible"]
-                pos = np.flatnonzero(eligible)
-                # Screening stops once the target is reached.
-                last = int(pos[need - 1]) + 1 if pos.size >= need else k
-                counts["screened"] += last
-                f = ff[:last]
-                failures[:] += np.bincount(f[f >= 0], minlength=n_rules)[:n_rules]
-                all_days.append(day[:last])
-                all_ff.append(f)
+            b = blocks[-1]
+            lo = state["pos"]
+            end = int(np.searchsorted(b.day, t0 + 7.0, side="left"))
+            if end > lo:
+                pos = np.flatnonzero(b.eligible[lo:end]) + lo
+                need = target - state["eligible"]
+                # Screening stops once the target is met.
+                last = int(pos[need - 1]) + 1 if pos.size >= need else end
                 take = pos[pos < last]
-                # Map positions back to (chunk, index) pieces.
-                base = 0
-                for p, idx in pieces:
-                    sel = take[(take >= base) & (take < base + idx.size)] - base
-                    if sel.size:
-                        chosen.append((p, idx[sel]))
-                    base += idx.size
-                sites.append(site[take])
-                screened_days.append(day[take])
-                rand_days.append(day[take] + screening[take])
-                counts["eligible"] += take.size
+                f = b.first_failure[lo:last]
+                failures[:] += np.bincount(f[f >= 0], minlength=n_rules)[:n_rules]
+                b.taken.append(take)
+                state["screened"] += last - lo
+                state["eligible"] += take.size
+                state["pos"] = last
+            if state["eligible"] < target and t0 + 7.0 >= b.stop:
+                new_block()  # this stretch of calendar is used up: draw the next
             yield env.timeout(7.0)
 
     env.process(process(env))
     env.run()
-    patients = PatientArrays.concat([p.take(idx) for p, idx in chosen])
-    rand = np.concatenate(rand_days)
+    takes = [np.concatenate(b.taken) if b.taken else np.zeros(0, np.intp) for b in blocks]
+    patients = PatientArrays.concat(
+        [b.patients.take(t) for b, t in zip(blocks, takes, strict=True)]
+    )
+    site = np.concatenate([b.site[t] for b, t in zip(blocks, takes, strict=True)])
+    screened = np.concatenate([b.day[t] for b, t in zip(blocks, takes, strict=True)])
+    rand = screened + np.concatenate([b.screening[t] for b, t in zip(blocks, takes, strict=True)])
     order = np.argsort(rand, kind="stable")
+    n = state["screened"]
     return _Enrolled(
         patients=patients.take(order),
-        site=np.concatenate(sites)[order],
-        screened_day=np.concatenate(screened_days)[order],
+        site=site[order],
+        screened_day=screened[order],
         rand_day=rand[order],
-        n_screened=counts["screened"],
+        n_screened=n,
         failures=failures,
-        screen_days=np.concatenate(all_days) if all_days else np.zeros(0),
-        screen_first_failure=np.concatenate(all_ff) if all_ff else np.zeros(0, np.int16),
+        screen_days=np.concatenate([b.day for b in blocks])[:n],
+        screen_first_failure=np.concatenate([b.first_failure for b in blocks])[:n],
     )
 
 
@@ -209,22 +227,29 @@ def _effect(arm_json: str, pk: PKPD, last_day: int, weight_bin: float) -> NDArra
     return curve
 
 
-def _effects_for(
-    design: TrialDesign, pk: PKPD, arm: NDArray[np.int8], weight: NDArray[np.float64], last_day: int
+def _effects_at(
+    design: TrialDesign,
+    pk: PKPD,
+    arm: NDArray[np.int8],
+    weight: NDArray[np.float64],
+    day_idx: NDArray[np.int64],
+    last_day: int,
 ) -> NDArray[np.float64]:
-    """(n, last_day + 1) drug effect curve of each patient (rows share arrays)."""
-    out = np.zeros((arm.size, last_day + 1))
+    """Drug effect of each patient at each visit, (n, visits)."""
+    out = np.zeros(day_idx.shape)
     for a, spec in enumerate(design.arms):
         rows = np.flatnonzero(arm == a)
         if spec.drug != "anti_baff" or rows.size == 0:
             continue
         if spec.route == "iv":
             # mg/kg dosing: concentrations do not depend on weight.
-            out[rows] = _effect(spec.model_dump_json(), pk, last_day, REFERENCE_WEIGHT_KG)
+            curve = _effect(spec.model_dump_json(), pk, last_day, REFERENCE_WEIGHT_KG)
+            out[rows] = curve[day_idx[rows]]
         else:
             bins = _WEIGHT_BIN_KG * np.round(weight[rows] / _WEIGHT_BIN_KG)
             for b in np.unique(bins):
-                out[rows[bins == b]] = _effect(spec.model_dump_json(), pk, last_day, float(b))
+                sel = rows[bins == b]
+                out[sel] = _effect(spec.model_dump_json(), pk, last_day, float(b))[day_idx[sel]]
     return out
 
 
@@ -277,18 +302,16 @@ def simulate_trial(
     disease = disease or DiseaseParameters()
     pk = pkpd or PKPD()
     ss = replicate_seed(seed, replicate)
-    params = (
-        cohort_parameters
-        if cohort_parameters is not None
-        else calibrate(scenario.population, scenario.eligibility).parameters
-    )
+    fit = calibrate(scenario.population, scenario.eligibility)
+    params = cohort_parameters if cohort_parameters is not None else fit.parameters
+    pass_rate = fit.pass_rate
     env = simpy.Environment()
     en = design.enrolment
     rng_enrol = stream(ss, "enrolment")
     first_week, last_week = en.activation_weeks
     activation = np.sort(rng_enrol.uniform(7.0 * first_week, 7.0 * last_week, en.sites))
     n_rules = len(scenario.eligibility.labels()) if scenario.eligibility else 0
-    enrolled = _enrol(env, design, _CandidateSupply(scenario, params, ss), ss, activation, n_rules)
+    enrolled = _enrol(env, design, scenario, params, ss, activation, n_rules, pass_rate)
     patients = enrolled.patients
     n = patients.n
 
@@ -303,12 +326,14 @@ def simulate_trial(
     jitter[:, 0] = 0.0
     day = np.round(nominal[None, :] + jitter)
     last_day = int(nominal[-1] + design.visit_window_days) + 1
-    effects = _effects_for(design, pk, arm, patients.weight_kg, last_day)
     day_idx = np.clip(day.astype(np.int64), 0, last_day)
+    effects = _effects_at(design, pk, arm, patients.weight_kg, day_idx, last_day)
+    intervals = np.diff(day, axis=1)
 
     model = DiseaseModel(
         patients, params, disease, design.steroids, design.rescue, design.discontinuation
     )
+    model.prepare(intervals)
     rng_dis = stream(ss, "disease")
     rng_ster = stream(ss, "steroids")
     rng_drop = stream(ss, "dropout")
@@ -326,9 +351,8 @@ def simulate_trial(
     pred0 = patients.prednisone_mg
     is0 = patients.immunosuppressant
     for k in range(1, n_visits):
-        dt = day[:, k] - day[:, k - 1]
-        eff = effects[np.arange(n), day_idx[:, k]]
-        rec = model.step(dt, eff, weeks[k], rng_dis, rng_ster)
+        dt = intervals[:, k - 1]
+        rec = model.step(k - 1, effects[:, k], weeks[k], rng_dis, rng_ster)
         records.append(rec)
         observed[:, k] = in_study
         fail_now |= rec.rescue & design.rescue.severe_flare_is_failure

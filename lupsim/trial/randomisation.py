@@ -18,6 +18,8 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -41,31 +43,65 @@ def stratum_codes(flags: NDArray[np.bool_]) -> NDArray[np.int32]:
     return (flags.astype(np.int32) @ weights).astype(np.int32)
 
 
+#: Blocks drawn per batch; batch ``j`` of a stratum has its own stream, so a
+#: stratum's allocation list is the same sequence however long it gets.
+BLOCKS_PER_BATCH = 32
+
+
 def block_list(
-    n: int, allocation: tuple[int, ...], block_sizes: tuple[int, ...], rng: np.random.Generator
+    n: int,
+    allocation: tuple[int, ...],
+    block_sizes: tuple[int, ...],
+    rng: np.random.Generator | Callable[[int], np.random.Generator],
 ) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
     """An allocation list of at least ``n`` entries made of permuted blocks.
 
-    Returns the arm of each entry and the block number of each entry.
+    Returns the arm of each entry and the block number of each entry. Blocks
+    come in batches of :data:`BLOCKS_PER_BATCH`, batch ``j`` from ``rng(j)``
+    when ``rng`` is a callable (or all from one Generator). Within a batch
+    every block is drawn at once, each row of a random key matrix sorting one
+    block. A longer list therefore extends a shorter one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> arms, blocks = block_list(7, (1, 1), (2, 4), lambda j: np.random.default_rng(j))
+    >>> all(np.bincount(arms[blocks == b], minlength=2).tolist()[0]
+    ...     == np.bincount(arms[blocks == b], minlength=2).tolist()[1] for b in np.unique(blocks))
+    True
     """
+    rng_for_batch = rng if callable(rng) else (lambda _j: rng)
     base = np.repeat(np.arange(len(allocation), dtype=np.int8), allocation)
     total = base.size
+    allowed = np.asarray(block_sizes, dtype=np.int64)
     arms: list[NDArray[np.int8]] = []
-    blocks: list[NDArray[np.int32]] = []
+    sizes_all: list[NDArray[np.int64]] = []
     made = 0
-    b = 0
+    j = 0
     while made < n:
-        size = (
-            int(block_sizes[int(rng.integers(len(block_sizes)))])
-            if len(block_sizes) > 1
-            else (int(block_sizes[0]))
-        )
-        block = np.tile(base, size // total)
-        arms.append(rng.permutation(block))
-        blocks.append(np.full(size, b, dtype=np.int32))
-        made += size
-        b += 1
-    return np.concatenate(arms), np.concatenate(blocks)
+        g = rng_for_batch(j)
+        if allowed.size > 1:
+            sizes = allowed[g.integers(allowed.size, size=BLOCKS_PER_BATCH)]
+        else:
+            sizes = np.full(BLOCKS_PER_BATCH, allowed[0])
+        widest = int(allowed.max())
+        # The first s entries of this template are a block of size s in exactly
+        # the allocation ratio (every size is a multiple of the total).
+        template = np.tile(base, widest // total)
+        keys = g.random((BLOCKS_PER_BATCH, widest))
+        inside = np.arange(widest)[None, :] < sizes[:, None]
+        keys[~inside] = np.inf
+        order = np.argsort(keys, axis=1, kind="stable")
+        arms.append(template[order][inside].astype(np.int8))
+        sizes_all.append(sizes)
+        made += int(sizes.sum())
+        j += 1
+    sizes_cat = np.concatenate(sizes_all)
+    # Only the blocks needed to cover n entries (the last may be incomplete).
+    keep = int(np.searchsorted(np.cumsum(sizes_cat), n)) + 1
+    sizes_cat = sizes_cat[:keep]
+    blocks = np.repeat(np.arange(keep, dtype=np.int32), sizes_cat)
+    return np.concatenate(arms)[: blocks.size], blocks
 
 
 def allocate(
@@ -85,8 +121,8 @@ def allocate(
     block_sizes
         Permitted block sizes (multiples of ``sum(allocation)``).
     seed
-        The replicate's SeedSequence; stratum ``s`` uses the stream
-        ``("randomisation", s)``.
+        The replicate's SeedSequence; stratum ``s`` uses the streams
+        ``("randomisation", s, j)`` for its batches of blocks ``j``.
     """
     arms = np.empty(strata.size, dtype=np.int8)
     for s in np.unique(strata):
