@@ -90,7 +90,9 @@ def parse_scenario(data: dict[str, Any], *, source: str = "<scenario>") -> Scena
 
 def _read(path: Path, shown: str) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        # Bytes, decoded without newline translation: TOML's own rules decide
+        # what a bare carriage return means.
+        text = path.read_bytes().decode("utf-8")
     except OSError as exc:
         raise ScenarioError(f"cannot read the file: {exc.strerror or exc}", source=shown) from None
     except UnicodeDecodeError as exc:
