@@ -60,9 +60,8 @@ def _cmd_cohort(args: argparse.Namespace) -> int:
     from lupsim.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
-    cohort = generate_cohort(
-        scenario.population, args.n, args.seed, eligibility=scenario.eligibility
-    )
+    n = args.n or (scenario.design.n_randomised if scenario.design else 1000)
+    cohort = generate_cohort(scenario.population, n, args.seed, eligibility=scenario.eligibility)
     if args.out:
         _write_patients(cohort, Path(args.out))
     if args.format == "json":
@@ -82,6 +81,139 @@ def _cmd_cohort(args: argparse.Namespace) -> int:
         if args.out:
             print(f"\nwrote {cohort.n} patients to {args.out}")
     return 0
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from lupsim.runner import simulate_replicates, summarise_trial
+    from lupsim.scenario import load_scenario
+    from lupsim.trial import simulate_trial
+
+    scenario = load_scenario(args.scenario)
+    if scenario.design is None:
+        raise LupsimError(
+            f"scenario {scenario.name!r} has no [design] table; add one to simulate a trial"
+        )
+    out = Path(args.out) if args.out else None
+    if args.replicates == 1:
+        ds = simulate_trial(scenario, args.seed)
+        if out is not None:
+            ds.to_dir(out)
+        result = simulate_replicates(scenario, args.seed, 1) if args.format == "json" else None
+        if args.format == "json":
+            assert result is not None
+            print(json.dumps(result.to_json(), indent=2))
+            return 0
+        print(_consort(ds))
+        print()
+        table, _ = summarise_trial(ds)
+        print(f"Week {ds.primary_week:g} endpoints (% of randomised):")
+        print(table.round(1).to_string())
+        if out is not None:
+            print(f"\nwrote subjects, visits and events to {out}/")
+        return 0
+    if out is not None:
+        for k in range(args.replicates):
+            simulate_trial(scenario, args.seed, replicate=k).to_dir(out / f"replicate_{k:05d}")
+    result = simulate_replicates(scenario, args.seed, args.replicates)
+    if args.format == "json":
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        print(result.summary())
+        if out is not None:
+            print(f"\nwrote {args.replicates} datasets to {out}/replicate_*/")
+    return 0
+
+
+def _consort(ds: Any) -> str:
+    """CONSORT-style counts of one trial."""
+    scr = ds.screening
+    sub = ds.subjects
+    lines = [
+        f"{ds.scenario}, seed {ds.seed}: screened {scr['screened']}, screen failures "
+        f"{scr['screened'] - scr['randomised']}, randomised {scr['randomised']}",
+    ]
+    for rule, count in scr.get("failures", {}).items():
+        if count:
+            lines.append(f"  screen failure, {rule}: {count}")
+    for arm in ds.arms:
+        a = sub[sub["arm"] == arm]
+        reasons = a.loc[a["DCSREAS"] != "", "DCSREAS"].value_counts()
+        detail = ", ".join(f"{k} {v}" for k, v in reasons.items())
+        lines.append(
+            f"  {arm}: randomised {len(a)}, completed {int(a['COMPLFL'].sum())}, "
+            f"discontinued {int((a['DCSREAS'] != '').sum())}" + (f" ({detail})" if detail else "")
+        )
+    return "\n".join(lines)
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    import tomllib
+
+    from lupsim.scenario import load_scenario
+    from lupsim.trial.calibration import BLISS52_TARGETS, calibrate_trial
+
+    scenario = load_scenario(args.scenario)
+    targets = BLISS52_TARGETS
+    if args.targets:
+        try:
+            raw = tomllib.loads(Path(args.targets).read_bytes().decode("utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise LupsimError(f"--targets {args.targets}: cannot read it: {exc}") from None
+        targets = raw.get("targets", raw)
+
+    def progress(k: int, worst: float) -> None:
+        if args.format != "json":
+            print(
+                f"  evaluation {k}: largest residual {worst:.2f} tolerance units", file=sys.stderr
+            )
+
+    result = calibrate_trial(
+        scenario, targets, n_per_arm=args.n_per_arm, seed=args.seed, progress=progress
+    )
+    if args.out:
+        _write_fit(result, Path(args.out))
+    if args.format == "json":
+        print(
+            json.dumps(
+                {
+                    "parameters": result.parameters(),
+                    "fit": result.table(),
+                    "evaluations": result.evaluations,
+                },
+                indent=2,
+            )
+        )
+        return 0
+    print(f"{'arm':16s} {'figure':20s} {'target':>7s} {'achieved':>9s} {'diff':>6s}")
+    for r in result.table():
+        print(
+            f"{r['arm']:16s} {r['figure']:20s} {r['target']:7.1f} {r['achieved']:9.1f} "
+            f"{r['difference']:+6.1f}"
+        )
+    print("\nfitted parameters:")
+    for k, v in result.parameters().items():
+        print(f"  {k} = {v:.4g}")
+    return 0
+
+
+def _write_fit(result: Any, path: Path) -> None:
+    p = result.parameters()
+    lines = ["# Parameters fitted by lupsim calibrate; paste into a scenario.", "[disease]"]
+    for k in ("standard_care_logodds", "drug_logodds", "flare_severity", "pga_visit_sd"):
+        lines.append(f"{k} = {p[k]:.6g}")
+    lines += [
+        "",
+        "[pkpd]",
+        f"ec50_ug_ml = {p['ec50_ug_ml']:.6g}",
+        "",
+        "[design.discontinuation]",
+        f"lack_of_efficacy_per_4w = {p['lack_of_efficacy_per_4w']:.6g}",
+        "",
+    ]
+    try:
+        path.write_text("\n".join(lines))
+    except OSError as exc:
+        raise LupsimError(f"could not write {path}: {exc.strerror or exc}") from None
 
 
 def _write_patients(cohort: Any, path: Path) -> None:
@@ -114,11 +246,50 @@ def build_parser() -> argparse.ArgumentParser:
         "rules, and print its baseline table beside the published figures.",
     )
     p.add_argument("scenario", help="bundled scenario name (e.g. bliss52) or path to a .toml file")
-    p.add_argument("-n", type=_positive_int, default=1000, help="patients to generate (1000)")
+    p.add_argument(
+        "-n",
+        type=_positive_int,
+        default=None,
+        help="patients to generate (default: the design's n_randomised, else 1000)",
+    )
     p.add_argument("--seed", type=_seed, default=1, help="seed of the run (1)")
     p.add_argument("--out", help="write the patients to this .csv (or .parquet) file")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     p.set_defaults(func=_cmd_cohort)
+
+    p = sub.add_parser(
+        "simulate",
+        help="simulate a trial (or many) and print CONSORT counts and the endpoints",
+        description="Simulate one trial of a scenario and print its CONSORT counts and "
+        "week-52 endpoints per arm; with --replicates, the mean over replicates with "
+        "Monte Carlo SE.",
+    )
+    p.add_argument("scenario", help="bundled scenario name or path to a .toml file")
+    p.add_argument("--seed", type=_seed, default=1, help="seed of the run (1)")
+    p.add_argument("--replicates", type=_positive_int, default=1, help="trials to run (1)")
+    p.add_argument("--out", help="write the datasets (CSV; Parquet with pyarrow) to DIR")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    p.set_defaults(func=_cmd_simulate)
+
+    p = sub.add_parser(
+        "calibrate",
+        help="refit the disease model so a scenario reproduces published results",
+        description="Fit the disease, PK/PD and discontinuation parameters so that the "
+        "scenario's trial reproduces per-arm SRI-4, its components and completion "
+        "(default: the BLISS-52 results).",
+    )
+    p.add_argument("scenario", help="bundled scenario name or path to a .toml file")
+    p.add_argument("--targets", help="TOML file: [targets.<arm>] sri4 = 43.6 ...")
+    p.add_argument(
+        "--n-per-arm",
+        type=_positive_int,
+        default=6000,
+        help="patients per arm of the calibration trial (6000)",
+    )
+    p.add_argument("--seed", type=_seed, default=52, help="seed of the calibration trial")
+    p.add_argument("--out", help="write the fitted parameters as scenario tables (TOML)")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    p.set_defaults(func=_cmd_calibrate)
     return parser
 
 

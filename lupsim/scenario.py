@@ -30,6 +30,7 @@ from lupsim.cohort.population import (
 )
 from lupsim.errors import ScenarioError, did_you_mean
 from lupsim.trial.design import TrialDesign, design_problems
+from lupsim.trial.settings import DiseaseSettings, PKPDSettings
 
 __all__ = ["Scenario", "bundled_scenarios", "load_scenario", "parse_scenario"]
 
@@ -48,6 +49,10 @@ class Scenario(BaseModel):
     population: Population = Field(default_factory=Population)
     eligibility: Eligibility | None = Field(None, description="inclusion and exclusion rules")
     design: TrialDesign | None = Field(None, description="the trial design")
+    disease: DiseaseSettings | None = Field(
+        None, description="overrides of the disease-model parameters"
+    )
+    pkpd: PKPDSettings | None = Field(None, description="overrides of the drug's PK/PD")
 
 
 def bundled_scenarios() -> list[str]:

@@ -185,14 +185,28 @@ def flares(ds: TrialDataset, week: float | None = None, *, modified: bool = True
 
 
 def steroid_reduction(
-    ds: TrialDataset, weeks: tuple[float, float] = (40.0, 52.0)
+    ds: TrialDataset, weeks: tuple[float, float] | None = None
 ) -> NDArray[np.float64]:
-    """BLISS steroid-reduction response: 1.0/0.0, NaN if not on > 7.5 mg/day at baseline."""
+    """BLISS steroid-reduction response: 1.0/0.0, NaN if not on > 7.5 mg/day at baseline.
+
+    ``weeks`` is the window in which the reduction must hold at every visit;
+    by default the last 12 weeks up to the primary visit (weeks 40-52 in
+    BLISS). With the default window, a trial with no visit in it gives NaN for
+    everyone; an explicit window without visits is an error.
+    """
     a = ds.arrays
+    default = weeks is None
+    if weeks is None:
+        weeks = (max(ds.primary_week - 12.0, 0.0), ds.primary_week)
     w = np.asarray(ds.visit_weeks)
-    cols = np.flatnonzero((w >= weeks[0] - _EPS) & (w <= weeks[1] + _EPS))
+    cols = np.flatnonzero((w >= weeks[0] - _EPS) & (w <= weeks[1] + _EPS) & (w > 0))
     if cols.size == 0:
-        raise LupsimError(f"no visit in weeks {weeks[0]:g}-{weeks[1]:g}")
+        if default:
+            return np.full(ds.n, np.nan)
+        raise LupsimError(
+            f"no visit in weeks {weeks[0]:g}-{weeks[1]:g}; visits are at weeks "
+            f"{', '.join(f'{x:g}' for x in w)}"
+        )
     base = a.prednisone_mg[:, 0]
     dose = a.prednisone_mg[:, cols]
     ok = (dose <= 0.75 * base[:, None] + _EPS) & (dose <= LLDAS_PREDNISONE_MAX + _EPS)

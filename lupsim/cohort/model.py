@@ -223,7 +223,7 @@ RENAL_A_PROTEINURIA_WITH_SEDIMENT: Final = 1.0
 #: PGA from clinical activity: per SLEDAI point excluding serology, per BILAG A
 #: and B, rater (patient-level) and visit noise SDs. lupsim assumption, fitted
 #: to the BLISS-52 PGA mean through the intercept.
-PGA_PER_CLINICAL_POINT: Final = 0.06
+PGA_PER_CLINICAL_POINT: Final = 0.05
 PGA_PER_BILAG_A: Final = 0.25
 PGA_PER_BILAG_B: Final = 0.12
 PGA_RATER_SD: Final = 0.15

@@ -10,6 +10,7 @@ by forcing response rates: it fits
   to the mean),
 - ``drug_logodds`` and the PK/PD ``ec50_ug_ml`` (how much the anti-BAFF effect
   lowers organ activity, and how 1 mg/kg compares with 10 mg/kg),
+- ``drug_onset_logodds`` (how much more it prevents new activity),
 - ``flare_severity`` (how severe new activity is on BILAG),
 - ``pga_visit_sd`` (rater noise of the PGA),
 - ``lack_of_efficacy_per_4w`` (discontinuation through lack of efficacy),
@@ -88,6 +89,7 @@ _UNITS = {
 FREE_PARAMETERS: tuple[tuple[str, str, str], ...] = (
     ("disease", "standard_care_logodds", "identity"),
     ("disease", "drug_logodds", "identity"),
+    ("disease", "drug_onset_logodds", "identity"),
     ("pkpd", "ec50_ug_ml", "log"),
     ("disease", "flare_severity", "identity"),
     ("disease", "pga_visit_sd", "log"),
@@ -232,8 +234,17 @@ def calibrate_trial(
     pk0 = pkpd or PKPD()
     disc0 = design.discontinuation
     total = n_per_arm * sum(design.allocation or ()) // min(design.allocation or (1,))
+    # A larger trial with proportionally more sites, so it enrols in the same time.
+    sites = max(1, round(design.enrolment.sites * total / design.n_randomised))
     big = scenario.model_copy(
-        update={"design": design.model_copy(update={"n_randomised": int(total)})}
+        update={
+            "design": design.model_copy(
+                update={
+                    "n_randomised": int(total),
+                    "enrolment": design.enrolment.model_copy(update={"sites": sites}),
+                }
+            )
+        }
     )
     keys = [(arm, name) for arm, figs in targets.items() for name in figs]
     aims = np.array([targets[a][f] for a, f in keys])

@@ -327,8 +327,19 @@ class TrialDataset:
         keep = np.flatnonzero(rand <= day)
         arrays = self.arrays.take(keep)
         cal = rand[keep][:, None] + arrays.day
-        arrays = replace(arrays, observed=arrays.observed & (cal <= day))
+        observed = arrays.observed & (cal <= day)
+        # Nothing that happens after the cut is known at it: failures are
+        # those seen at visits up to the cut, discontinuations those before it.
+        failed = arrays.treatment_failure & observed
+        arrays = replace(arrays, observed=observed, treatment_failure=failed)
         subjects = {k: v[keep] for k, v in self.subject_arrays.items()}
+        left_by_cut = rand[keep] + subjects["disc_day"] <= day  # NaN compares False
+        subjects["disc_visit"] = np.where(left_by_cut, subjects["disc_visit"], -1)
+        subjects["disc_reason"] = np.where(left_by_cut, subjects["disc_reason"], -1)
+        subjects["disc_day"] = np.where(left_by_cut, subjects["disc_day"], np.nan)
+        any_failed = np.asarray(failed.any(axis=1))
+        subjects["treatment_failure"] = any_failed
+        subjects["failure_visit"] = np.where(any_failed, failed.argmax(axis=1), -1)
         e = self.event_log
         log = EventLog(
             site_activation=e.site_activation,

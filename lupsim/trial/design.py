@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from lupsim.cohort.eligibility import RuleText
 
@@ -116,7 +116,7 @@ class Randomisation(_Frozen):
     stratify_by: tuple[RuleText, ...] = Field(
         (), description="yes/no rules, e.g. 'selena_sledai >= 10'"
     )
-    block_sizes: tuple[int, ...] = Field(
+    block_sizes: tuple[StrictInt, ...] = Field(
         (), description="permuted block sizes (default: two allocation totals)"
     )
 
@@ -250,7 +250,7 @@ class Discontinuation(_Frozen):
         strict=True,
         ge=0,
         le=1,
-        description="added while SELENA-SLEDAI is not below baseline",
+        description="added while SELENA-SLEDAI has not fallen by >= 4 points",
     )
     after_severe_flare: float = Field(
         0.10,
@@ -274,7 +274,7 @@ class TrialDesign(_Frozen):
 
     arms: tuple[Arm, ...] = Field(min_length=2, description="at least two arms")
     control: str | None = Field(None, description="name of the control arm (default: first)")
-    allocation: tuple[int, ...] | None = Field(
+    allocation: tuple[StrictInt, ...] | None = Field(
         None, description="allocation ratio per arm, e.g. [1, 1, 1] or [2, 1]"
     )
     n_randomised: int = Field(
@@ -424,9 +424,16 @@ def _check_milestones(d: dict[str, Any]) -> list[str]:
     out = []
     end = _end_week(d)
     n = _num(d.get("n_randomised", 865))
+    interval = _num(d.get("visit_interval_weeks", 4.0))
     for k, m in enumerate(d.get("milestones") or ()):
         try:
-            if _num(m["week"]) > end:
+            week = _num(m["week"])
+            if interval > 0 and abs(week / interval - round(week / interval)) > 1e-9:
+                out.append(
+                    f"milestones[{k}].week: {week:g} is not a visit week; visits are every "
+                    f"{interval:g} weeks"
+                )
+            if week > end:
                 out.append(
                     f"milestones[{k}].week: {_num(m['week']):g} is after the last visit "
                     f"(week {end:g})"

@@ -72,7 +72,7 @@ DROPOUT_REASONS = ("withdrawal", "adverse_event", "lack_of_efficacy", "severe_fl
 #: PGA points added at a visit where an organ domain has newly become active
 #: (lupsim assumption: physicians rate a flaring patient higher than the
 #: SLEDAI items alone would suggest).
-PGA_PER_NEW_ORGAN = 0.25
+PGA_PER_NEW_ORGAN = 0.5
 
 #: Renewal rate of each organ relative to ``organ_rate_per_week`` (organ order
 #: of the cohort model: cns, vascular, musculoskeletal, mucocutaneous,
@@ -181,6 +181,11 @@ class DiseaseParameters:
         Reduction of the log-odds of organ activity at the full anti-BAFF
         effect in a serologically active patient. Calibrated to BLISS-52
         (10 mg/kg SRI-4 57.6%).
+    drug_onset_logodds
+        Further reduction of the log onset rate of organ activity at the full
+        effect (flare prevention: belimumab lowered the risk of severe flares by
+        about a third in BLISS; Navarra 2011, Furie 2011). Calibrated to the
+        drug arms' shares without BILAG and PGA worsening (79-81%).
     seronegative_fraction
         Fraction of that effect in patients without anti-dsDNA and low
         complement: pooled BLISS data show almost none (sle-reference.md 6;
@@ -223,6 +228,7 @@ class DiseaseParameters:
     standard_care_logodds: float = 1.39
     item_rate_per_week: float = 0.05
     drug_logodds: float = 1.42
+    drug_onset_logodds: float = 0.5
     seronegative_fraction: float = 0.15
     steroid_logodds: float = 0.5
     dsdna_drop_log10: float = 0.2
@@ -296,6 +302,8 @@ class _State:
     pga_prev: F
     bilag_prev: NDArray[np.int8]
     immunosuppressant: NDArray[np.int8]
+    onset0: NDArray[Any]  # (n, 8) float32 onset rate per week at baseline therapy
+    resolution0: NDArray[Any]  # (n, 8) float32 resolution rate per week
     item_q: F  # (n, 17) probability of each item given its organ is active
     bilag_base: F  # (n, 9) persistent part of the BILAG severity latent
     drug_weight: F  # 1 if serologically active, else the seronegative fraction
@@ -309,7 +317,7 @@ _MAX_INTERVAL_DAYS = 400
 
 @dataclass
 class _StepFactors:
-    keep_organ: NDArray[Any]  # (n, 8) float32
+    weeks: NDArray[Any]  # (n, 1) float32: interval length in weeks
     keep_item: NDArray[Any]  # (n, 1) float32
     rho_p: F
     sd_p: F
@@ -375,6 +383,9 @@ class DiseaseModel:
         c4l = np.log(np.maximum(p.c4, 1.0))
         c4_mean = cp["c4_log_mu"] + w * (c4l - cp["c4_log_mu"])
         sero = (p.anti_dsdna_iu >= cm.DSDNA_POSITIVE_IU) & ((p.c3 < cm.C3_LOW) | (p.c4 < cm.C4_LOW))
+        # Two-state chain of each organ: stationary activity pi0, renewal rate r.
+        pi0 = special.expit(organ_base)
+        rate = self.params.organ_rate_per_week * _ORGAN_RATE[None, :]
         ever_domain = p.bilag <= 3  # anything but E has been involved
         selena = score_sledai(p.present, p.new, "selena")
         return _State(
@@ -408,6 +419,8 @@ class DiseaseModel:
             pga_prev=p.pga.copy(),
             bilag_prev=p.bilag.copy(),
             immunosuppressant=p.immunosuppressant.copy(),
+            onset0=(rate * pi0).astype(np.float32),
+            resolution0=(rate * (1.0 - pi0)).astype(np.float32),
             item_q=special.expit(item_base).astype(np.float32),
             bilag_base=cm.BILAG_ACT_LOADING * p.z_act[:, None]
             + self.params.bilag_persistence
@@ -459,9 +472,8 @@ class DiseaseModel:
         rho_b = par.bilag_ar ** (w / 4.0)
         # Visit-major layout, so that each step reads contiguous rows.
         d = np.ascontiguousarray(np.clip(intervals.astype(np.intp), 0, _MAX_INTERVAL_DAYS).T)
-        keep_organ = np.exp(-par.organ_rate_per_week * _ORGAN_RATE[None, :] * w[:, None])
         self._factors = _StepFactors(
-            keep_organ=keep_organ.astype(np.float32)[d],
+            weeks=w.astype(np.float32)[d][..., None],
             keep_item=np.exp(-par.item_rate_per_week * w).astype(np.float32)[d][..., None],
             rho_p=rho_p[d],
             sd_p=(cm.PROTEINURIA_WITHIN_LOG_SD * np.sqrt(1.0 - rho_p**2))[d],
@@ -476,7 +488,7 @@ class DiseaseModel:
     def _at(self, k: int) -> _StepFactors:
         f = self._factors
         return _StepFactors(
-            keep_organ=f.keep_organ[k],
+            weeks=f.weeks[k],
             keep_item=f.keep_item[k],
             rho_p=f.rho_p[k],
             sd_p=f.sd_p[k],
@@ -509,13 +521,22 @@ class DiseaseModel:
         z = rng.standard_normal((n, 6), dtype=np.float32)
 
         # Organs: two-state chains towards each patient's current long-run activity.
+        drug = effect * s.drug_weight
         shift = (
             par.steroid_logodds * (s.log1p_pred0 - np.log1p(s.prednisone))
-            - par.drug_logodds * effect * s.drug_weight
+            - par.drug_logodds * drug
             - par.standard_care_logodds
         )
-        pi = _expit32(s.organ_base + shift[:, None].astype(np.float32))
-        keep = t.keep_organ
+        # The log-odds shift splits evenly between onset and resolution; the
+        # drug also lowers the onset rate alone (it prevents flares).
+        half = (0.5 * shift).astype(np.float32)[:, None]
+        onset = s.onset0 * np.exp(
+            half - (par.drug_onset_logodds * drug).astype(np.float32)[:, None]
+        )
+        resolution = s.resolution0 * np.exp(-half)
+        total = onset + resolution
+        pi = onset / total
+        keep = np.exp(-total * t.weeks)
         # pi + (1 - pi) keep if active now, pi (1 - keep) if not.
         active = u[:, _U_ORGAN] < pi * (1.0 - keep) + keep * s.organ_active
         newly = active & ~s.organ_active
@@ -628,6 +649,7 @@ class DiseaseModel:
         # severe (only an increase: some patients enter above that dose).
         severe_mod = severe_mod | ((pred > 0.5 * s.weight + 1e-9) & (pred > prev_pred + 1e-9))
         severe_f = severe_f | severe_mod
+        mild_f = mild_f & ~severe_f  # a flare is one or the other
 
         s.organ_active = active
         s.present = present
@@ -699,7 +721,9 @@ class DiseaseModel:
         d = self.discontinuation
         n = record.selena.size
         scale = dt_days / 28.0
-        no_gain = record.selena >= self.state.selena_baseline
+        # Lack of efficacy as patients and physicians see it: no clinically
+        # meaningful (>= 4-point) improvement from baseline.
+        no_gain = record.selena > self.state.selena_baseline - 4
         # Competing hazards: withdrawal, adverse event, lack of efficacy.
         h_w = d.withdrawal_per_4w * scale
         h_ae = d.adverse_event_per_4w * scale

@@ -283,7 +283,8 @@ def simulate_trial(
         Seed of the run; with ``replicate=k`` the trial uses child ``k`` of the
         root SeedSequence, so replicate ``k`` can be re-run alone.
     disease, pkpd
-        Disease and drug parameters (defaults: the calibrated ones).
+        Disease and drug parameters (default: the calibrated ones, with the
+        scenario's ``[disease]`` and ``[pkpd]`` overrides).
     cohort_parameters
         Parameters of the cohort model (default: fitted to the population).
 
@@ -299,8 +300,13 @@ def simulate_trial(
         raise ScenarioError(
             f"scenario {scenario.name!r} has no [design] table; add one to simulate a trial"
         )
-    disease = disease or DiseaseParameters()
-    pk = pkpd or PKPD()
+    if disease is None:
+        disease = DiseaseParameters()
+        if scenario.disease is not None:
+            disease = scenario.disease.apply(disease)
+    if pkpd is None:
+        pkpd = PKPD() if scenario.pkpd is None else scenario.pkpd.apply(PKPD())
+    pk = pkpd
     ss = replicate_seed(seed, replicate)
     fit = calibrate(scenario.population, scenario.eligibility)
     params = cohort_parameters if cohort_parameters is not None else fit.parameters
@@ -355,13 +361,17 @@ def simulate_trial(
         rec = model.step(k - 1, effects[:, k], weeks[k], rng_dis, rng_ster)
         records.append(rec)
         observed[:, k] = in_study
-        fail_now |= rec.rescue & design.rescue.severe_flare_is_failure
-        fail_now |= model.state.immunosuppressant != is0
+        # Treatment failure is judged at visits the patient attends.
+        event = rec.rescue & design.rescue.severe_flare_is_failure
+        event |= model.state.immunosuppressant != is0
         if lo <= weeks[k] <= hi:
-            fail_now |= rec.prednisone_mg > pred0 + 1e-9
+            event |= rec.prednisone_mg > pred0 + 1e-9
+        fail_now |= event & in_study
         failed[:, k] = fail_now
         leave, reason = model.dropout(rec, dt, rng_drop)
-        gap = rng_drop.uniform(1.0, 7.0 * design.visit_interval_weeks, n)
+        # A patient who leaves does so before the next visit would have fallen.
+        room = intervals[:, k] if k < n_visits - 1 else np.full(n, 28.0)
+        gap = 1.0 + rng_drop.random(n) * np.maximum(room - 2.0, 0.0)
         if k < n_visits - 1:
             left = in_study & leave
             disc_visit[left] = k
