@@ -10,7 +10,6 @@ by forcing response rates: it fits
   to the mean),
 - ``drug_logodds`` and the PK/PD ``ec50_ug_ml`` (how much the anti-BAFF effect
   lowers organ activity, and how 1 mg/kg compares with 10 mg/kg),
-- ``drug_onset_logodds`` (how much more it prevents new activity),
 - ``flare_severity`` (how severe new activity is on BILAG),
 - ``pga_visit_sd`` (rater noise of the PGA),
 - ``lack_of_efficacy_per_4w`` (discontinuation through lack of efficacy),
@@ -89,10 +88,10 @@ _UNITS = {
 FREE_PARAMETERS: tuple[tuple[str, str, str], ...] = (
     ("disease", "standard_care_logodds", "identity"),
     ("disease", "drug_logodds", "identity"),
-    ("disease", "drug_onset_logodds", "identity"),
     ("pkpd", "ec50_ug_ml", "log"),
     ("disease", "flare_severity", "identity"),
     ("disease", "pga_visit_sd", "log"),
+    ("discontinuation", "withdrawal_per_4w", "log"),
     ("discontinuation", "lack_of_efficacy_per_4w", "log"),
 )
 _STEP = 0.1

@@ -232,21 +232,21 @@ class Rescue(_Frozen):
 class Discontinuation(_Frozen):
     """Hazards of leaving the study, per 4 weeks (competing reasons).
 
-    Withdrawal (about 5% a year) and adverse events (about 6% a year, as in
-    both arms of BLISS-52; Navarra 2011) are lupsim assumptions; the
-    lack-of-efficacy hazard is calibrated so that BLISS-52 completion is
-    reproduced (:mod:`lupsim.trial.calibration`), which makes the drug arms
-    complete more often through their efficacy alone.
+    Adverse events (about 6% a year, as in both arms of BLISS-52; Navarra
+    2011) are a lupsim assumption; the withdrawal and lack-of-efficacy hazards
+    are calibrated so that BLISS-52 completion is reproduced
+    (:mod:`lupsim.trial.calibration`): the drug arms complete more often
+    through their efficacy alone.
     """
 
     withdrawal_per_4w: float = Field(
-        0.004, strict=True, ge=0, le=1, description="consent withdrawal, lost to follow-up, other"
+        0.00126, strict=True, ge=0, le=1, description="consent withdrawal, lost to follow-up, other"
     )
     adverse_event_per_4w: float = Field(
         0.005, strict=True, ge=0, le=1, description="adverse events (same in every arm)"
     )
     lack_of_efficacy_per_4w: float = Field(
-        0.0233,
+        0.0187,
         strict=True,
         ge=0,
         le=1,

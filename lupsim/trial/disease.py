@@ -72,7 +72,7 @@ DROPOUT_REASONS = ("withdrawal", "adverse_event", "lack_of_efficacy", "severe_fl
 #: PGA points added at a visit where an organ domain has newly become active
 #: (lupsim assumption: physicians rate a flaring patient higher than the
 #: SLEDAI items alone would suggest).
-PGA_PER_NEW_ORGAN = 0.5
+PGA_PER_NEW_ORGAN = 0.25
 
 #: Renewal rate of each organ relative to ``organ_rate_per_week`` (organ order
 #: of the cohort model: cns, vascular, musculoskeletal, mucocutaneous,
@@ -183,13 +183,20 @@ class DiseaseParameters:
         (10 mg/kg SRI-4 57.6%).
     drug_onset_logodds
         Further reduction of the log onset rate of organ activity at the full
-        effect (flare prevention: belimumab lowered the risk of severe flares by
-        about a third in BLISS; Navarra 2011, Furie 2011). Calibrated to the
-        drug arms' shares without BILAG and PGA worsening (79-81%).
+        effect: flare prevention. lupsim assumption (0.5: new activity about 40%
+        less frequent at the full effect in serologically active patients), of
+        the order of the reduction of severe flares by about a third with
+        belimumab 10 mg/kg in BLISS (Navarra 2011; Furie 2011). Not fitted: the
+        published components cannot separate it from ``drug_logodds``.
     seronegative_fraction
         Fraction of that effect in patients without anti-dsDNA and low
         complement: pooled BLISS data show almost none (sle-reference.md 6;
         van Vollenhoven et al., Ann Rheum Dis 2012;71:1343-9).
+    sero_active_turnover
+        How much faster organ activity turns over (flares and remits) in
+        serologically active patients (anti-dsDNA and low complement). lupsim
+        assumption, informed by serological activity preceding flares (Ng et
+        al., Ann Rheum Dis 2006;65:1323-8; Petri et al., Arthritis Rheum 2009).
     steroid_logodds
         Log-odds of organ activity per unit of log(1 + prednisone mg/day)
         relative to baseline (lupsim assumption: doubling 10 to 20 mg/day
@@ -225,11 +232,12 @@ class DiseaseParameters:
     """
 
     organ_rate_per_week: float = 0.05
-    standard_care_logodds: float = 1.39
+    standard_care_logodds: float = 1.219
     item_rate_per_week: float = 0.05
-    drug_logodds: float = 1.42
+    drug_logodds: float = 1.276
     drug_onset_logodds: float = 0.5
     seronegative_fraction: float = 0.15
+    sero_active_turnover: float = 1.0
     steroid_logodds: float = 0.5
     dsdna_drop_log10: float = 0.2
     c3_rise: float = 8.0
@@ -239,8 +247,8 @@ class DiseaseParameters:
     proteinuria_ar: float = 0.6
     bilag_ar: float = 0.5
     bilag_persistence: float = 0.9
-    flare_severity: float = -0.32
-    pga_visit_sd: float = 0.08
+    flare_severity: float = -0.50
+    pga_visit_sd: float = 0.051
 
     def replace(self, **changes: float) -> DiseaseParameters:
         """A copy with some parameters changed."""
@@ -385,7 +393,13 @@ class DiseaseModel:
         sero = (p.anti_dsdna_iu >= cm.DSDNA_POSITIVE_IU) & ((p.c3 < cm.C3_LOW) | (p.c4 < cm.C4_LOW))
         # Two-state chain of each organ: stationary activity pi0, renewal rate r.
         pi0 = special.expit(organ_base)
-        rate = self.params.organ_rate_per_week * _ORGAN_RATE[None, :]
+        # Serologically active disease is unstable: its organs switch on and off
+        # more often (rising anti-dsDNA and falling complement herald flares).
+        rate = (
+            self.params.organ_rate_per_week
+            * _ORGAN_RATE[None, :]
+            * np.where(sero, self.params.sero_active_turnover, 1.0)[:, None]
+        )
         ever_domain = p.bilag <= 3  # anything but E has been involved
         selena = score_sledai(p.present, p.new, "selena")
         return _State(

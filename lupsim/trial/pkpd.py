@@ -57,16 +57,18 @@ class PKPD:
         BLISS-52 (:mod:`lupsim.trial.calibration`); at 10 mg/kg (about 116
         ug/mL on average) the exposure-response is then flat, as reported.
     effect_half_life_days
-        Half-life of the effect compartment (lupsim assumption, calibrated so
-        that arms separate from about week 16).
+        Half-life of the effect compartment: 8 weeks (lupsim assumption; naive
+        and transitional B cells fall over months under belimumab, Stohl et al.,
+        Arthritis Rheum 2012;64:2328-37), chosen so that the arms separate from
+        about week 16 and the difference grows to week 52, as in BLISS-52.
     """
 
     clearance_l_per_day: float = 0.215
     half_life_days: float = 19.0
     sc_bioavailability: float = 0.76
     sc_absorption_per_day: float = 1.0
-    ec50_ug_ml: float = 7.8
-    effect_half_life_days: float = 21.0
+    ec50_ug_ml: float = 9.76
+    effect_half_life_days: float = 56.0
 
     @property
     def elimination_per_day(self) -> float:

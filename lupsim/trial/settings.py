@@ -32,6 +32,7 @@ _DISEASE_RANGES: dict[str, tuple[float | None, float | None, str]] = {
     "drug_logodds": (None, None, "log-odds at the full effect"),
     "drug_onset_logodds": (None, None, "log onset rate at the full effect"),
     "seronegative_fraction": (0.0, 1.0, "fraction"),
+    "sero_active_turnover": (0.01, 100.0, "rate multiplier"),
     "steroid_logodds": (None, None, "log-odds per log(1 + mg/day)"),
     "dsdna_drop_log10": (None, None, "log10 IU/mL"),
     "c3_rise": (None, None, "mg/dL"),
