@@ -37,8 +37,10 @@ def main() -> None:
     scenario = load_scenario("bliss52")
     simulate_trial(scenario, 0)  # fit the cohort model, warm caches
     trial = _times(lambda k: simulate_trial(scenario, 1, replicate=k), args.replicates)
-    print(f"BLISS-52 trial (865 patients): median {statistics.median(trial) * 1e3:.1f} ms "
-          f"(min {min(trial) * 1e3:.1f}, max {max(trial) * 1e3:.1f}) over {args.replicates}")
+    print(
+        f"BLISS-52 trial (865 patients): median {statistics.median(trial) * 1e3:.1f} ms "
+        f"(min {min(trial) * 1e3:.1f}, max {max(trial) * 1e3:.1f}) over {args.replicates}"
+    )
     ds = simulate_trial(scenario, 1)
     end = _times(lambda k: sri(ds), 50)
     print(f"SRI-4 at week 52: median {statistics.median(end) * 1e3:.2f} ms")
@@ -48,8 +50,10 @@ def main() -> None:
     simulate_trial(big, 0)
     large = _times(lambda k: simulate_trial(big, 1, replicate=k), 5)
     ratio = statistics.median(large) / statistics.median(trial)
-    print(f"10,000 patients: median {statistics.median(large) * 1e3:.0f} ms "
-          f"({ratio:.1f}x the 865-patient trial)")
+    print(
+        f"10,000 patients: median {statistics.median(large) * 1e3:.0f} ms "
+        f"({ratio:.1f}x the 865-patient trial)"
+    )
 
 
 if __name__ == "__main__":
