@@ -113,6 +113,10 @@ class TrialDataset:
         The stratification factors (yes/no rules), in ``stratum_factor_j`` order.
     data_cut_day
         Calendar day of the data cut this dataset reflects (None: all data).
+    conduct
+        Trial-conduct figures, e.g. infusion-chair waits when sites have a
+        limited number of chairs (``infusions``, ``infusion_wait_hours``,
+        ``infusions_moved``).
     """
 
     subject_arrays: dict[str, NDArray[Any]]
@@ -128,6 +132,7 @@ class TrialDataset:
     screening: dict[str, Any] = field(default_factory=dict)
     strata_rules: tuple[str, ...] = ()
     data_cut_day: float | None = None
+    conduct: dict[str, Any] = field(default_factory=dict)
 
     # -- views ------------------------------------------------------------
     @property

@@ -381,7 +381,9 @@ def simulate_trial(
 
     arrays = _stack(records, observed, day, failed)
     rand_cal = enrolled.rand_day
-    events = _calendar_events(env, design, arrays, rand_cal, activation, enrolled, disc_day)
+    events, conduct = _calendar_events(
+        design, arrays, rand_cal, activation, enrolled, disc_day, arm, ss
+    )
     subjects = _subject_arrays(
         patients,
         arm,
@@ -418,6 +420,7 @@ def simulate_trial(
             ),
         },
         strata_rules=design.randomisation.stratify_by,
+        conduct=conduct,
     )
 
 
@@ -454,15 +457,22 @@ def _stack(
 
 
 def _calendar_events(
-    env: simpy.Environment,
     design: TrialDesign,
     arrays: VisitArrays,
     rand_cal: NDArray[np.float64],
     activation: NDArray[np.float64],
     enrolled: _Enrolled,
     disc_day: NDArray[np.float64],
-) -> EventLog:
-    """Milestones and the final data cut, fired on the SimPy calendar."""
+    arm: NDArray[np.int8],
+    ss: np.random.SeedSequence,
+) -> tuple[EventLog, dict[str, Any]]:
+    """The follow-up calendar on its own SimPy environment (day 0 = trial start).
+
+    Milestones fire when the N-th patient reaches their week; the final data cut
+    when the last patient reaches the last visit or leaves. Where sites have a
+    limited number of infusion chairs, every infusion queues for a chair.
+    """
+    env = simpy.Environment()
     fired: list[tuple[float, str, str]] = []
     cal = rand_cal[:, None] + arrays.day
 
@@ -471,7 +481,7 @@ def _calendar_events(
         return np.sort(cal[arrays.observed[:, j], j])
 
     def milestone(env: simpy.Environment, when: float, name: str, detail: str) -> Any:
-        yield env.timeout(max(when - float(env.now), 0.0))
+        yield env.timeout(when)
         fired.append((float(env.now), name, detail))
 
     for m in design.milestones:
@@ -489,8 +499,13 @@ def _calendar_events(
     ends = np.where(arrays.observed[:, j], cal[:, j], rand_cal + np.nan_to_num(disc_day))
     final = float(ends.max()) if ends.size else 0.0
     env.process(milestone(env, final, "data_cut", "final: last patient reached the last visit"))
+    conduct: dict[str, Any] = {}
+    if design.enrolment.infusion_chairs_per_site is not None:
+        conduct = _infusions(env, design, arm, enrolled.site, rand_cal, disc_day, ss)
     env.run()
-    return EventLog(
+    if conduct:
+        conduct["infusions_moved"] = int(conduct["infusion_moved"].sum())
+    log = EventLog(
         site_activation=activation,
         screen_day=enrolled.screen_days,
         screen_first_failure=enrolled.screen_first_failure,
@@ -498,6 +513,64 @@ def _calendar_events(
         disc_day=rand_cal + disc_day,
         milestones=tuple(fired),
     )
+    return log, conduct
+
+
+def _infusions(
+    env: simpy.Environment,
+    design: TrialDesign,
+    arm: NDArray[np.int8],
+    site: NDArray[np.int32],
+    rand_cal: NDArray[np.float64],
+    disc_day: NDArray[np.float64],
+    ss: np.random.SeedSequence,
+) -> dict[str, Any]:
+    """Queue every intravenous dose for a chair at its site (``simpy.Resource``).
+
+    Each infusion is booked at a random time of its clinic day, waits for a
+    free chair, and if it could not end before the clinic closes it is moved to
+    the next day. Returns the waits (hours) and the number of moved infusions.
+    Moved doses are not fed back into exposure: a day's delay changes a
+    monthly antibody's concentration by a few percent.
+    """
+    en = design.enrolment
+    chairs = int(en.infusion_chairs_per_site or 1)
+    hours = en.infusion_hours
+    rng = stream(ss, "chairs")
+    when: list[NDArray[np.float64]] = []
+    where: list[NDArray[np.int32]] = []
+    for a, spec in enumerate(design.arms):
+        if spec.route != "iv":
+            continue  # subcutaneous doses are given at home
+        rows = np.flatnonzero(arm == a)
+        days = np.asarray(spec.dose_days())
+        start = rand_cal[rows, None] + days[None, :]
+        given = ~(days[None, :] >= disc_day[rows, None])  # NaN (completers) compares False
+        when.append(start[given])
+        where.append(np.broadcast_to(site[rows, None], start.shape)[given])
+    day = np.concatenate(when) if when else np.zeros(0)
+    at_site = np.concatenate(where) if where else np.zeros(0, np.int32)
+    booked = np.floor(day) + rng.uniform(0.0, max(en.clinic_hours - hours, 0.0), day.size) / 24.0
+    waits = np.zeros(day.size)
+    moved = np.zeros(day.size, dtype=bool)
+    resources: dict[int, simpy.Resource] = {}
+
+    def infusion(env: simpy.Environment, k: int) -> Any:
+        yield env.timeout(float(booked[k]))
+        res = resources.setdefault(int(at_site[k]), simpy.Resource(env, capacity=chairs))
+        with res.request() as req:
+            yield req
+            waits[k] = (float(env.now) - booked[k]) * 24.0
+            closes = np.floor(booked[k]) + en.clinic_hours / 24.0
+            if float(env.now) + hours / 24.0 > closes + 1e-9:
+                moved[k] = True  # no time left today: the patient comes back tomorrow
+                return
+            yield env.timeout(hours / 24.0)
+
+    for k in np.argsort(booked, kind="stable"):
+        env.process(infusion(env, int(k)))
+    # Filled in as the environment runs (the caller runs it).
+    return {"infusions": int(day.size), "infusion_wait_hours": waits, "infusion_moved": moved}
 
 
 def _subject_arrays(
