@@ -787,6 +787,7 @@ def bilag_grades(
     params: Parameters,
     mild: B,
     ever: B | None = None,
+    counts: NDArray[np.float32] | None = None,
 ) -> I8:
     """BILAG-2004 grades (codes A=0 ... E=4) from organ states.
 
@@ -794,8 +795,10 @@ def bilag_grades(
     mild activity that SLEDAI does not see; ``ever`` marks domains involved in
     the past (D rather than E when inactive now).
     """
-    # Items active per BILAG domain, as one small matrix product.
-    counts = present.astype(np.float32) @ _BILAG_SOURCE_MATRIX
+    # Items active per BILAG domain, as one small matrix product (the trial
+    # engine passes them in, computed with its other scores).
+    if counts is None:
+        counts = present.astype(np.float32) @ _BILAG_SOURCE_MATRIX
     active = counts > 0
     sev = latent + BILAG_EXTRA_ITEM * np.maximum(counts - 1, 0)
     sev[:, _MUCO_BILAG] += BILAG_VASCULITIS * present[:, _VASCULITIS]
@@ -825,9 +828,14 @@ def pga_from_state(
     e_visit: F,
     params: Parameters,
     visit_sd: float = PGA_VISIT_SD,
+    clinical: NDArray[np.float32] | None = None,
 ) -> F:
-    """PGA (0-3, two decimals) from clinical activity, BILAG and rater noise."""
-    clinical = present.astype(np.float32) @ _CLINICAL_WEIGHTS
+    """PGA (0-3, two decimals) from clinical activity, BILAG and rater noise.
+
+    ``clinical`` (SLEDAI-2K without serology) may be passed in when known.
+    """
+    if clinical is None:
+        clinical = present.astype(np.float32) @ _CLINICAL_WEIGHTS
     # Counting by a small matrix product (BLAS) is several times faster than
     # a boolean sum along the rows.
     n_a = (bilag == 0).astype(np.float32) @ _ONES_BILAG

@@ -118,16 +118,21 @@ _ORIGINAL_NEW_ONLY = np.array(
     [_D[c] for c in ("rash", "alopecia", "mucosal_ulcers", "proteinuria")]
 )
 _ORIGINAL_W = WEIGHTS[_ORIGINAL_NEW_ONLY].astype(np.float32)
+# Columns: SLEDAI-2K weights, clinical weights (no serology), BILAG sources.
+_FUSED = np.column_stack([_W2K, cm._CLINICAL_WEIGHTS, cm._BILAG_SOURCE_MATRIX]).astype(np.float32)
 
 
-def _scores(present: B, new: B) -> tuple[NDArray[np.int16], NDArray[np.int16], NDArray[np.int16]]:
-    """SLEDAI-2K, SELENA-SLEDAI and original SLEDAI in one product.
+def _scores(
+    present: B, new: B, two_k: NDArray[np.float32] | None = None
+) -> tuple[NDArray[np.int16], NDArray[np.int16], NDArray[np.int16]]:
+    """SLEDAI-2K, SELENA-SLEDAI and original SLEDAI from one product.
 
     Same rules as :func:`lupsim.activity.sledai.score_sledai` (tested equal):
     SELENA drops persistent proteinuria; the original drops persistent rash,
-    alopecia, ulcers and proteinuria.
+    alopecia, ulcers and proteinuria. ``two_k`` may be passed in when known.
     """
-    two_k = present.astype(np.float32) @ _W2K
+    if two_k is None:
+        two_k = present.astype(np.float32) @ _W2K
     persistent = present[:, _ORIGINAL_NEW_ONLY] & ~new[:, _ORIGINAL_NEW_ONLY]
     selena = two_k - 4.0 * persistent[:, -1]
     original = two_k - persistent.astype(np.float32) @ _ORIGINAL_W
@@ -617,13 +622,16 @@ class DiseaseModel:
         flaring = (active & ~s.baseline_active).astype(np.float32)
         latent = latent + par.flare_severity * (flaring @ _ORGAN_TO_BILAG)
         mild = u[:, _U_MILD] < np.where(s.bilag_mild, _MILD_STAY, _MILD_START)
-        s.ever_domain |= (present.astype(np.float32) @ cm._BILAG_SOURCE_MATRIX) > 0
+        # SLEDAI-2K, clinical SLEDAI and items per BILAG domain in one product.
+        fused = present.astype(np.float32) @ _FUSED
+        counts = fused[:, 2:]
+        s.ever_domain |= counts > 0
         grades = cm.bilag_grades(
-            present, new, latent, prot, self.cohort_parameters, mild, s.ever_domain
+            present, new, latent, prot, self.cohort_parameters, mild, s.ever_domain, counts
         )
         s.bilag_mild = mild
 
-        sledai_2k, selena, original = _scores(present, new)
+        sledai_2k, selena, original = _scores(present, new, fused[:, 0])
         pga = cm.pga_from_state(
             present,
             grades,
@@ -631,6 +639,7 @@ class DiseaseModel:
             z[:, 5].astype(np.float64),
             self.cohort_parameters,
             par.pga_visit_sd,
+            clinical=fused[:, 1],
         )
         # A physician rates a visit with newly active organ disease higher.
         pga = np.minimum(pga + PGA_PER_NEW_ORGAN * newly.any(axis=1), 3.0).round(2)
