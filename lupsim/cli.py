@@ -216,6 +216,84 @@ def _write_fit(result: Any, path: Path) -> None:
         raise LupsimError(f"could not write {path}: {exc.strerror or exc}") from None
 
 
+def _sizes(text: str) -> list[int]:
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be whole numbers separated by commas, e.g. 400,600,865; got {text!r}"
+        ) from None
+    if not values or min(values) < 2:
+        raise argparse.ArgumentTypeError(f"every total n must be >= 2, got {text!r}")
+    return values
+
+
+def _cmd_power(args: argparse.Namespace) -> int:
+    from lupsim.analysis.power import run_power, sample_size
+    from lupsim.scenario import load_scenario
+
+    if args.resume and not args.store:
+        raise LupsimError("--resume continues a run kept with --store DIR; give --store")
+    scenario = load_scenario(args.scenario)
+    show = args.format != "json" and sys.stderr.isatty()
+    result = run_power(
+        scenario,
+        args.n,
+        args.replicates,
+        args.seed,
+        workers=args.workers,
+        dask_address=args.dask,
+        store=args.store,
+        resume=args.resume,
+        progress=show,
+    )
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        ax = result.plot()
+        try:
+            ax.figure.savefig(args.plot, dpi=120, bbox_inches="tight")
+        except OSError as exc:
+            raise LupsimError(f"--plot {args.plot}: cannot write it ({exc})") from None
+    if args.format == "json":
+        print(json.dumps(result.to_json(args.target, args.comparison), indent=2))
+        return 0
+    print(result.summary())
+    ss = sample_size(result, args.target, args.comparison)
+    lo, hi = ss["n_total_ci"]
+    print(
+        f"\nSample size for {100 * args.target:g}% power ({ss['comparison']}): "
+        f"{ss['n_total']:.0f} in total (95% CI {lo:.0f}-{hi:.0f}) from the simulations; "
+        f"{ss['analytic_n_total']:.0f} by the normal approximation"
+    )
+    if result.retried:
+        print(f"{result.retried} task(s) were re-run after a worker crashed", file=sys.stderr)
+    if args.plot:
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _cmd_analyse(args: argparse.Namespace) -> int:
+    from lupsim.analysis.report import analyse
+    from lupsim.scenario import load_scenario
+    from lupsim.trial.io import read_dataset
+
+    plan = load_scenario(args.scenario).analysis if args.scenario else None
+    ds = read_dataset(args.directory, control=args.control)
+    report = analyse(ds, plan)
+    if args.format == "json":
+        doc = {
+            "estimates": json.loads(report.summary().to_json(orient="records")),
+            "multiplicity": json.loads(report.multiplicity.to_json(orient="records")),
+        }
+        print(json.dumps(doc, indent=2))
+    else:
+        print(f"{args.directory}: {ds.n} subjects, arms {', '.join(ds.arms)}")
+        print(report)
+    return 0
+
+
 def _write_patients(cohort: Any, path: Path) -> None:
     if path.suffix == ".parquet":
         if importlib.util.find_spec("pyarrow") is None:
@@ -290,6 +368,49 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write the fitted parameters as scenario tables (TOML)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     p.set_defaults(func=_cmd_calibrate)
+
+    p = sub.add_parser(
+        "power",
+        help="simulated power over sample sizes, with Monte Carlo error and a sample size",
+        description="Simulate the whole trial (cohort, engine, endpoints, primary analysis, "
+        "interim looks) REPLICATES times at each total n, and print the power of each "
+        "comparison with Monte Carlo SE and Clopper-Pearson CI, the normal-approximation "
+        "power for the same response rates, and the n for the target power.",
+    )
+    p.add_argument("scenario", help="bundled scenario name or path to a .toml file")
+    p.add_argument(
+        "--n",
+        type=_sizes,
+        default=None,
+        help="total sample sizes, e.g. 400,600,865 (default: the design's)",
+    )
+    p.add_argument(
+        "--replicates", type=_positive_int, default=1000, help="trials per sample size (1000)"
+    )
+    p.add_argument("--seed", type=_seed, default=1, help="seed of the run (1)")
+    p.add_argument("--workers", type=_positive_int, default=1, help="local worker processes (1)")
+    p.add_argument("--dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS")
+    p.add_argument("--store", metavar="DIR", help="keep finished replicates in DIR")
+    p.add_argument(
+        "--resume", action="store_true", help="continue the interrupted run kept in --store"
+    )
+    p.add_argument("--target", type=float, default=0.9, help="target power (0.9)")
+    p.add_argument("--comparison", help="comparison for the sample size (default: last arm)")
+    p.add_argument("--plot", metavar="PNG", help="write the power curve to this file")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    p.set_defaults(func=_cmd_power)
+
+    p = sub.add_parser(
+        "analyse",
+        help="analyse datasets written by 'lupsim simulate --out DIR'",
+        description="Read subjects.csv/visits.csv (or .parquet) from DIR and run the analysis "
+        "plan: primary, secondary and multiplicity.",
+    )
+    p.add_argument("directory", help="directory written by lupsim simulate --out")
+    p.add_argument("--scenario", help="take the analysis plan from this scenario")
+    p.add_argument("--control", help="name of the control arm (default: placebo or the first)")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    p.set_defaults(func=_cmd_analyse)
     return parser
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from difflib import get_close_matches
 
 __all__ = [
+    "AnalysisError",
     "InstrumentError",
     "LupsimError",
     "ScenarioError",
@@ -20,6 +21,15 @@ __all__ = [
 
 class LupsimError(Exception):
     """Base class of every error lupsim raises on purpose."""
+
+
+class AnalysisError(LupsimError, ValueError):
+    """A statistical analysis was given inputs outside its definition.
+
+    Examples: a p-value outside [0, 1], graph weights summing above 1, a
+    transition matrix with a non-zero diagonal, group-sequential information
+    fractions that do not increase to 1, a significance level outside (0, 0.5).
+    """
 
 
 class InstrumentError(LupsimError, ValueError):

@@ -27,7 +27,15 @@ from lupsim.scenario import Scenario
 from lupsim.trial import simulate_trial
 from lupsim.trial.dataset import TrialDataset
 
-__all__ = ["SimulationResult", "simulate_replicates", "summarise_trial"]
+__all__ = [
+    "SimulationResult",
+    "Store",
+    "Task",
+    "execute",
+    "run_task",
+    "simulate_replicates",
+    "summarise_trial",
+]
 
 #: Endpoint columns of the per-arm summary, as reported (percentages).
 ENDPOINTS = (
@@ -165,3 +173,302 @@ def _aggregate(frames: list[pd.DataFrame], keys: list[str], cols: list[str]) -> 
     se = pd.DataFrame(g.std(ddof=1) / np.sqrt(g.count()))
     out = mean.join(se.add_suffix("_mc_se"))
     return order.merge(out.reset_index(), on=keys, how="left")
+
+
+# ---------------------------------------------------------------------------
+# Executing many replicates: serially, on local processes, or on Dask
+# ---------------------------------------------------------------------------
+
+#: Replicates per task sent to a worker: large enough to amortise the
+#: transfer, small enough for an even load and a fine-grained store.
+CHUNK = 25
+#: How many times a task whose worker crashed is retried before giving up.
+MAX_RETRIES = 2
+
+
+@dataclass(frozen=True)
+class Task:
+    """A batch of replicates of one grid point, self-contained for a worker."""
+
+    grid: int
+    values: dict[str, Any]
+    scenario_json: str
+    plan_json: str
+    seed: int
+    replicates: tuple[int, ...]
+
+
+def run_task(task: Task) -> list[dict[str, Any]]:
+    """Simulate and analyse a task's replicates (runs in a worker process)."""
+    from lupsim.analysis.power import GridPoint, analyse_replicate
+
+    scenario, plan = _decode(task.scenario_json, task.plan_json)
+    point = GridPoint(task.grid, task.values)
+    out: list[dict[str, Any]] = []
+    for k in task.replicates:
+        out.extend(analyse_replicate(scenario, plan, task.seed, k, point))
+    return out
+
+
+_DECODED: dict[tuple[str, str], Any] = {}
+
+
+def _decode(scenario_json: str, plan_json: str) -> Any:
+    """Parse a task's scenario and plan once per worker."""
+    key = (scenario_json, plan_json)
+    if key not in _DECODED:
+        from lupsim.analysis.plan import AnalysisPlan
+
+        _DECODED[key] = (
+            Scenario.model_validate_json(scenario_json),
+            AnalysisPlan.model_validate_json(plan_json),
+        )
+    return _DECODED[key]
+
+
+class Store:
+    """Append-only store of finished replicates (SQLite, standard library).
+
+    Each finished task is committed in one transaction, so an interrupted run
+    loses at most the tasks that were running; ``resume`` skips what is stored.
+    The run's identity (scenarios, plan, seed, replicates) is recorded and a
+    store is never reused for a different run.
+    """
+
+    def __init__(self, directory: str, identity: dict[str, Any], resume: bool) -> None:
+        import json
+        import sqlite3
+        from pathlib import Path
+
+        path = Path(directory)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LupsimError(f"--store {directory}: cannot create it: {exc.strerror}") from None
+        self.file = path / "replicates.sqlite"
+        existed = self.file.exists()
+        self.db = sqlite3.connect(self.file)
+        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS rows (grid INTEGER, replicate INTEGER, seq INTEGER, "
+            "payload TEXT, PRIMARY KEY (grid, replicate, seq))"
+        )
+        ident = json.dumps(identity, sort_keys=True)
+        found = self.db.execute("SELECT value FROM meta WHERE key = 'run'").fetchone()
+        if existed and found is not None:
+            if not resume:
+                raise LupsimError(
+                    f"--store {directory} already holds a run; add --resume to continue it, "
+                    "or choose another directory"
+                )
+            if found[0] != ident:
+                raise LupsimError(
+                    f"--store {directory} holds a different run (scenario, plan, seed or "
+                    "replicates differ); it cannot be resumed with these settings"
+                )
+        else:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('run', ?)", (ident,))
+            self.db.commit()
+
+    def done(self) -> set[tuple[int, int]]:
+        return {
+            (int(g), int(r))
+            for g, r in self.db.execute("SELECT DISTINCT grid, replicate FROM rows")
+        }
+
+    def add(self, records: list[dict[str, Any]]) -> None:
+        import json
+
+        seq: dict[tuple[int, int], int] = {}
+        rows = []
+        for rec in records:
+            key = (int(rec["grid"]), int(rec["replicate"]))
+            seq[key] = seq.get(key, -1) + 1
+            rows.append((*key, seq[key], json.dumps(rec, default=float)))
+        with self.db:  # one transaction: a task is stored whole or not at all
+            self.db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?)", rows)
+
+    def records(self) -> list[dict[str, Any]]:
+        import json
+
+        return [
+            json.loads(p)
+            for (p,) in self.db.execute("SELECT payload FROM rows ORDER BY grid, replicate, seq")
+        ]
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def execute(
+    scenarios: list[Scenario],
+    points: list[Any],
+    plan: Any,
+    seed: int,
+    replicates: int,
+    *,
+    workers: int = 1,
+    dask_address: str | None = None,
+    store: str | None = None,
+    resume: bool = False,
+    progress: bool | Callable[[int, int], None] = False,
+) -> tuple[pd.DataFrame, int]:
+    """Run every replicate of every grid point; returns the records and retries.
+
+    The records do not depend on ``workers`` or the backend: each replicate's
+    randomness comes from its own child SeedSequence.
+    """
+    import hashlib
+
+    plan_json = plan.model_dump_json()
+    tasks: list[Task] = []
+    identity = {
+        "seed": seed,
+        "replicates": replicates,
+        "plan": plan_json,
+        "scenarios": [hashlib.sha256(s.model_dump_json().encode()).hexdigest() for s in scenarios],
+    }
+    st = Store(store, identity, resume) if store else None
+    done = st.done() if st else set()
+    for point, sc in zip(points, scenarios, strict=True):
+        todo = [k for k in range(replicates) if (point.index, k) not in done]
+        sj = sc.model_dump_json()
+        for i in range(0, len(todo), CHUNK):
+            tasks.append(
+                Task(point.index, point.values, sj, plan_json, seed, tuple(todo[i : i + CHUNK]))
+            )
+    total = len(points) * replicates
+    bar = _Progress(progress, total, initial=len(done))
+    collected: list[dict[str, Any]] = []
+
+    def finished(records: list[dict[str, Any]], n: int) -> None:
+        if st is not None:
+            st.add(records)
+        else:
+            collected.extend(records)
+        bar.update(n)
+
+    retried = 0
+    try:
+        if dask_address is not None:
+            retried = _run_dask(tasks, dask_address, finished)
+        elif workers > 1 and len(tasks) > 1:
+            retried = _run_processes(tasks, workers, finished)
+        else:
+            for t in tasks:
+                finished(run_task(t), len(t.replicates))
+        all_records = st.records() if st is not None else collected
+    finally:
+        bar.close()
+        if st is not None:
+            st.close()
+    frame = pd.DataFrame(all_records)
+    if not frame.empty:
+        frame["_order"] = frame.groupby(["grid", "replicate"]).cumcount()
+        frame = frame.sort_values(["grid", "replicate", "_order"]).drop(columns="_order")
+        frame = frame.reset_index(drop=True)
+    return frame, retried
+
+
+class _Progress:
+    """A tqdm bar with ETA, a callback, or nothing."""
+
+    def __init__(
+        self, progress: bool | Callable[[int, int], None], total: int, initial: int
+    ) -> None:
+        self.callback = progress if callable(progress) else None
+        self.total = total
+        self.done = initial
+        self.bar = None
+        if progress is True:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=initial, unit="trial", desc="replicates")
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+        if self.callback is not None:
+            self.callback(self.done, self.total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _run_processes(
+    tasks: list[Task], workers: int, finished: Callable[[list[dict[str, Any]], int], None]
+) -> int:
+    """Local worker processes; a task whose worker died is retried on a new pool."""
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    # fork shares the parent's fitted models; elsewhere spawn re-imports lupsim.
+    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+    ctx = mp.get_context(method)
+    pending = list(tasks)
+    attempts: dict[int, int] = {}
+    retried = 0
+    while pending:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = {pool.submit(run_task, t): i for i, t in enumerate(pending)}
+            left = set(futures)
+            broken = False
+            while left:
+                done, left = wait(left, return_when=FIRST_COMPLETED)
+                for f in done:
+                    try:
+                        result = f.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        continue
+                    t = pending[futures[f]]
+                    finished(result, len(t.replicates))
+                    futures[f] = -1
+                if broken:
+                    break
+            unfinished = [pending[i] for f, i in futures.items() if i >= 0]
+        if not broken:
+            return retried
+        for t in unfinished:
+            key = hash((t.grid, t.replicates))
+            attempts[key] = attempts.get(key, 0) + 1
+            if attempts[key] > MAX_RETRIES:
+                raise LupsimError(
+                    f"replicates {t.replicates[0]}-{t.replicates[-1]} of grid point {t.grid} "
+                    f"crashed their worker {attempts[key]} times; giving up"
+                )
+        retried += len(unfinished)
+        pending = unfinished
+    return retried
+
+
+def _run_dask(
+    tasks: list[Task], address: str, finished: Callable[[list[dict[str, Any]], int], None]
+) -> int:
+    """A Dask distributed cluster (dask retries a task whose worker died)."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise LupsimError(
+            "--dask needs dask.distributed; install it with pip install 'lupsim[dask]'"
+        ) from None
+    try:
+        client = Client(address, timeout="10s")  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError) as exc:
+        raise LupsimError(
+            f"cannot reach the Dask scheduler at {address!r} ({exc}); start one "
+            "(dask scheduler) or leave out --dask"
+        ) from None
+    try:
+        futures = client.map(run_task, tasks, retries=MAX_RETRIES, pure=False)
+        index = {f.key: t for f, t in zip(futures, tasks, strict=True)}
+        done = as_completed(futures, with_results=True)  # type: ignore[no-untyped-call]
+        for future, result in done:
+            finished(result, len(index[future.key].replicates))
+        retried = 0
+    finally:
+        client.close()  # type: ignore[no-untyped-call]
+    return retried

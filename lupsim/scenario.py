@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from lupsim.analysis.plan import AnalysisPlan
 from lupsim.cohort.eligibility import Eligibility
 from lupsim.cohort.population import (
     Population,
@@ -53,6 +54,7 @@ class Scenario(BaseModel):
         None, description="overrides of the disease-model parameters"
     )
     pkpd: PKPDSettings | None = Field(None, description="overrides of the drug's PK/PD")
+    analysis: AnalysisPlan | None = Field(None, description="the statistical analysis plan")
 
 
 def bundled_scenarios() -> list[str]:

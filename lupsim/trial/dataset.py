@@ -311,6 +311,8 @@ class TrialDataset:
         add("PROT", a.proteinuria_g)
         add("FLAREMM", a.flare_mild)
         add("FLARESEV", a.flare_severe_modified)
+        add("FLARESVU", a.flare_severe)
+        add("RESCUE", a.rescue)
         add("TRTFAIL", a.treatment_failure)
         add("BILAGNUM", NUMERIC[a.bilag].sum(axis=-1))
         letters = np.asarray(list("ABCDE"))

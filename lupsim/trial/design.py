@@ -66,6 +66,13 @@ class Arm(_Frozen):
     interval_days: float = Field(
         28.0, strict=True, gt=0, le=365, description="days between later doses"
     )
+    response_rate: float | None = Field(
+        None,
+        strict=True,
+        ge=0,
+        le=1,
+        description="probability of response in a binomial design (outcome = 'binomial')",
+    )
     last_dose_day: float = Field(
         336.0, strict=True, ge=0, le=2000, description="day of the last dose"
     )
@@ -298,6 +305,11 @@ class TrialDesign(_Frozen):
     rescue: Rescue = Field(default_factory=Rescue)
     discontinuation: Discontinuation = Field(default_factory=Discontinuation)
     milestones: tuple[Milestone, ...] = Field((), description="interim looks")
+    outcome: Literal["disease_model", "binomial"] = Field(
+        "disease_model",
+        description="'binomial': each arm's response is drawn with its response_rate, "
+        "without the disease model (the textbook case for teaching power)",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -481,6 +493,21 @@ def _check_dosing(d: dict[str, Any]) -> list[str]:
     return out
 
 
+def _check_outcome(d: dict[str, Any]) -> list[str]:
+    out = []
+    binomial = d.get("outcome", "disease_model") == "binomial"
+    for k, arm in enumerate(d["arms"]):
+        rate = arm.get("response_rate")
+        if binomial and rate is None:
+            out.append(f"arms[{k}].response_rate: a binomial design needs a response rate per arm")
+        if not binomial and rate is not None:
+            out.append(
+                f"arms[{k}].response_rate: only binomial designs take a response rate; "
+                "set outcome = 'binomial' or remove it"
+            )
+    return out
+
+
 _CHECKS = (
     _check_arms,
     _check_allocation,
@@ -490,6 +517,7 @@ _CHECKS = (
     _check_milestones,
     _check_steroids,
     _check_dosing,
+    _check_outcome,
 )
 
 

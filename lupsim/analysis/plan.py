@@ -1,0 +1,115 @@
+"""AnalysisPlan: which analyses a trial's statistical analysis plan runs.
+
+The plan (a scenario's ``[analysis]`` table) names the primary analysis, any
+secondary ones, the significance level and sidedness, the multiplicity
+procedure over the primary family (each active arm against control), and the
+group-sequential boundaries for interim looks.
+
+Examples
+--------
+>>> plan = AnalysisPlan()
+>>> plan.primary.endpoint, plan.primary.method, plan.alpha
+('sri4', 'logistic', 0.05)
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from lupsim.analysis.binary import BINARY_ENDPOINTS
+
+__all__ = ["METHODS", "AnalysisPlan", "AnalysisSpec", "Interim"]
+
+#: Methods per kind of endpoint.
+METHODS: dict[str, tuple[str, ...]] = {
+    "binary": ("logistic", "logistic_unadjusted", "cmh", "risk_difference"),
+    "sledai_change": ("ancova", "mixed_model", "gee"),
+    "time_to_severe_flare": ("cox",),
+}
+Method = Literal[
+    "logistic",
+    "logistic_unadjusted",
+    "cmh",
+    "risk_difference",
+    "ancova",
+    "mixed_model",
+    "gee",
+    "cox",
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AnalysisSpec(_Frozen):
+    """One analysis: an endpoint, a method, and the visit it is read at."""
+
+    endpoint: str = Field(
+        "sri4",
+        description="a binary endpoint (sri4 ... sri8, bicla, lldas, ...), "
+        "'sledai_change' or 'time_to_severe_flare'",
+    )
+    method: Method = Field("logistic", description="statistical method")
+    week: float | None = Field(
+        None, strict=True, gt=0, le=520, description="visit week (default: the primary week)"
+    )
+
+    @model_validator(mode="after")
+    def _compatible(self) -> AnalysisSpec:
+        kind = "binary" if self.endpoint in BINARY_ENDPOINTS else self.endpoint
+        if kind not in METHODS:
+            allowed = ", ".join([*BINARY_ENDPOINTS, "sledai_change", "time_to_severe_flare"])
+            raise ValueError(f"endpoint: unknown endpoint {self.endpoint!r}; use one of {allowed}")
+        if self.method not in METHODS[kind]:
+            raise ValueError(
+                f"method: {self.method!r} does not analyse the {kind} endpoint "
+                f"{self.endpoint!r}; use one of {', '.join(METHODS[kind])}"
+            )
+        return self
+
+
+class Interim(_Frozen):
+    """Group-sequential boundaries for the design's milestones (interim looks).
+
+    Efficacy boundaries spend alpha with a Lan-DeMets function; futility
+    boundaries (non-binding) spend ``futility_beta`` under the design effect.
+    Information at a look is the share of the planned patients who reached the
+    primary visit.
+    """
+
+    spending: Literal["obf", "pocock"] = Field(
+        "obf", description="alpha spending: O'Brien-Fleming-like or Pocock-like"
+    )
+    futility_beta: float | None = Field(
+        None, strict=True, gt=0, lt=1, description="beta to spend on non-binding futility"
+    )
+    stop_for_futility: bool = Field(
+        False, description="stop the simulated trial at a futility boundary"
+    )
+
+
+class AnalysisPlan(_Frozen):
+    """The statistical analysis plan of a trial."""
+
+    alpha: float = Field(
+        0.05, strict=True, gt=0, lt=1, description="significance level (two-sided by default)"
+    )
+    sided: Literal["two", "one"] = Field("two", description="two-sided or one-sided tests")
+    primary: AnalysisSpec = Field(default_factory=AnalysisSpec, description="primary analysis")
+    secondary: tuple[AnalysisSpec, ...] = Field((), description="secondary analyses")
+    multiplicity: Literal["none", "bonferroni", "holm", "hochberg", "fixed_sequence"] = Field(
+        "none",
+        description="procedure over the primary comparisons (each active arm vs control); "
+        "fixed_sequence tests the arms from the last to the first",
+    )
+    interim: Interim | None = Field(
+        None, description="group-sequential boundaries at the design's milestones"
+    )
+
+    @property
+    def one_sided_alpha(self) -> float:
+        """The one-sided level each primary comparison is tested at."""
+        return self.alpha / 2 if self.sided == "two" else self.alpha

@@ -1,0 +1,689 @@
+"""Power and sample size by simulation, with Monte Carlo error on every figure.
+
+:func:`run_power` simulates the whole trial (cohort, engine, endpoints, the
+plan's primary analysis, interim looks) ``replicates`` times at every point of
+a grid, and summarises per grid point and comparison:
+
+- the rejection rate (power, or type I error under the null) with its Monte
+  Carlo SE and Clopper-Pearson 95% CI;
+- mean estimates and response rates per arm;
+- with interim looks, the probability of stopping at each look and the
+  expected duration;
+- the analytic normal-approximation power for the same response rates
+  (``statsmodels.stats.power``), as a cross-check.
+
+:func:`sample_size` finds the smallest total n reaching a target power from
+the simulated grid (a probit curve in sqrt(n), fitted by maximum likelihood,
+with a delta-method CI), beside the analytic answer.
+
+Grids: any of ``n_total``, ``effect_scale`` (multiplies the drug's log-odds
+effects), ``placebo_scale`` (multiplies the standard-care effect, i.e. the
+placebo response), ``allocation`` and ``enrichment`` (an extra inclusion rule)
+given as a list becomes a grid axis; a :class:`PowerResult` holds one tidy row
+per grid point and comparison.
+
+Replicate ``k`` uses child ``k`` of the root SeedSequence at every grid point,
+so grid points share common random numbers and the result does not depend on
+how replicates are scheduled (:mod:`lupsim.runner`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from lupsim.analysis.binary import Z975, fit_logit, responders
+from lupsim.analysis.plan import AnalysisPlan
+from lupsim.errors import LupsimError, ScenarioError
+from lupsim.scenario import Scenario
+
+__all__ = [
+    "GRID_FIELDS",
+    "GridPoint",
+    "PowerResult",
+    "analyse_replicate",
+    "apply_grid_point",
+    "expand_grid",
+    "run_power",
+    "sample_size",
+    "summarise_power",
+]
+
+#: Disease parameters that carry the drug's effect (scaled by ``effect_scale``).
+DRUG_EFFECTS = (
+    "drug_logodds",
+    "drug_onset_logodds",
+    "dsdna_drop_log10",
+    "c3_rise",
+    "c4_rise_log",
+)
+#: Scenario quantities that may be varied over a grid.
+GRID_FIELDS = ("n_total", "effect_scale", "placebo_scale", "allocation", "enrichment")
+
+
+@dataclass(frozen=True)
+class GridPoint:
+    """One point of a design grid."""
+
+    index: int
+    values: dict[str, Any]
+
+    @property
+    def n_total(self) -> int:
+        return int(self.values["n_total"])
+
+    def label(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in self.values.items())
+
+
+def expand_grid(base_n: int, grid: dict[str, Sequence[Any]] | None = None) -> list[GridPoint]:
+    """All combinations of the grid's values (``n_total`` defaults to the design's).
+
+    Examples
+    --------
+    >>> [p.values for p in expand_grid(865, {"n_total": [400, 600], "effect_scale": [1.0]})]
+    [{'n_total': 400, 'effect_scale': 1.0}, {'n_total': 600, 'effect_scale': 1.0}]
+    """
+    grid = dict(grid or {})
+    for key in grid:
+        if key not in GRID_FIELDS:
+            raise ScenarioError(
+                f"grid: unknown field {key!r}; a grid varies {', '.join(GRID_FIELDS)}"
+            )
+    grid.setdefault("n_total", [base_n])
+    keys = list(grid)
+    points = []
+    for i, combo in enumerate(itertools.product(*(list(grid[k]) for k in keys))):
+        points.append(GridPoint(i, dict(zip(keys, combo, strict=True))))
+    return points
+
+
+def apply_grid_point(scenario: Scenario, point: GridPoint) -> Scenario:
+    """The scenario at one grid point (validated: a bad point is a ScenarioError)."""
+    from lupsim.scenario import parse_scenario
+    from lupsim.trial.disease import DiseaseParameters
+
+    design = scenario.design
+    if design is None:
+        raise ScenarioError(f"scenario {scenario.name!r} has no [design] table")
+    raw = scenario.model_dump(mode="json")
+    raw["design"]["n_randomised"] = point.n_total
+    if "allocation" in point.values:
+        raw["design"]["allocation"] = list(point.values["allocation"])
+    if point.values.get("enrichment"):
+        elig = raw.get("eligibility") or {"include": [], "exclude": []}
+        elig["include"] = [*elig.get("include", []), point.values["enrichment"]]
+        raw["eligibility"] = elig
+    base = DiseaseParameters()
+    disease = dict(raw.get("disease") or {})
+    if "effect_scale" in point.values:
+        # Every effect of the drug: on organ activity, on flares, on serology.
+        scale = float(point.values["effect_scale"])
+        for name in DRUG_EFFECTS:
+            value = disease.get(name)
+            disease[name] = scale * (getattr(base, name) if value is None else value)
+    if "placebo_scale" in point.values:
+        scale = float(point.values["placebo_scale"])
+        value = disease.get("standard_care_logodds")
+        disease["standard_care_logodds"] = scale * (
+            base.standard_care_logodds if value is None else value
+        )
+    if disease:
+        raw["disease"] = {k: v for k, v in disease.items() if v is not None}
+    if design.outcome == "binomial" and "effect_scale" in point.values:
+        # Binomial designs: scale each active arm's log-odds ratio vs control.
+        scale = float(point.values["effect_scale"])
+        control = design.control_arm
+        p0 = next(a.response_rate for a in design.arms if a.name == control)
+        assert p0 is not None
+        for a in raw["design"]["arms"]:
+            if a["name"] != control:
+                lor = math.log(a["response_rate"] / (1 - a["response_rate"])) - math.log(
+                    p0 / (1 - p0)
+                )
+                lo = math.log(p0 / (1 - p0)) + scale * lor
+                a["response_rate"] = 1 / (1 + math.exp(-lo))
+        raw.pop("disease", None)
+    return parse_scenario(raw, source=f"{scenario.name} at {point.label()}")
+
+
+def simulate(scenario: Scenario, seed: int, replicate: int | None) -> Any:
+    """One trial of a scenario (the disease model or a binomial design)."""
+    assert scenario.design is not None
+    if scenario.design.outcome == "binomial":
+        from lupsim.trial.binomial import simulate_binomial_trial
+
+        return simulate_binomial_trial(scenario, seed, replicate=replicate)
+    from lupsim.trial import simulate_trial
+
+    return simulate_trial(scenario, seed, replicate=replicate)
+
+
+def _primary_z(ds: Any, plan: AnalysisPlan) -> list[dict[str, Any]]:
+    """The primary analysis of one dataset, per active arm: log OR, SE, z, p."""
+    spec = plan.primary
+    y = responders(ds, spec.endpoint, spec.week)
+    keep = ~np.isnan(y)
+    from lupsim.analysis.binary import _design
+
+    X, _ = _design(ds, spec.method == "logistic", keep)
+    fit = fit_logit(X, y[keep]) if spec.method in ("logistic", "logistic_unadjusted") else None
+    control = ds.arms.index(ds.control)
+    arm = ds.arm_index[keep]
+    yk = y[keep]
+    out = []
+    col = 1
+    for k, name in enumerate(ds.arms):
+        if k == control:
+            continue
+        rate_c = float(yk[arm == control].mean()) if (arm == control).any() else float("nan")
+        rate_a = float(yk[arm == k].mean()) if (arm == k).any() else float("nan")
+        if fit is not None:
+            b, se = float(fit.params[col]), float(fit.se[col])
+            ok = fit.converged and np.isfinite(se) and se > 0
+        else:
+            b, se, ok = _other_method(ds, plan, k)
+        z = b / se if ok else float("nan")
+        out.append(
+            {
+                "comparison": f"{name} vs {ds.control}",
+                "log_or": b if ok else float("nan"),
+                "se": se if ok else float("nan"),
+                "z": z,
+                "rate_control": rate_c,
+                "rate_arm": rate_a,
+                "n": int(((arm == k) | (arm == control)).sum()),
+            }
+        )
+        col += 1
+    return out
+
+
+def _other_method(ds: Any, plan: AnalysisPlan, k: int) -> tuple[float, float, bool]:
+    """log estimate and SE from the general analysis functions (slower path)."""
+    from lupsim.analysis.binary import cmh, risk_difference
+
+    spec = plan.primary
+    fn = {"cmh": cmh, "risk_difference": risk_difference}.get(spec.method)
+    if fn is None:
+        raise LupsimError(
+            f"analysis.primary.method {spec.method!r} is not supported for power runs; "
+            "use logistic, logistic_unadjusted, cmh or risk_difference"
+        )
+    res = fn(ds, spec.endpoint, spec.week)
+    name = ds.arms[k]
+    est = res.estimate_for(f"{name} vs {ds.control}")
+    if not np.isfinite(est.estimate) or not np.isfinite(est.p_value):
+        return float("nan"), float("nan"), False
+    if est.measure == "odds_ratio":
+        b = math.log(est.estimate)
+        se = (math.log(est.ci_high) - math.log(est.ci_low)) / (2 * Z975)
+    else:
+        b = est.estimate
+        se = (est.ci_high - est.ci_low) / (2 * Z975)
+    return b, se, se > 0
+
+
+def analyse_replicate(
+    scenario: Scenario, plan: AnalysisPlan, seed: int, replicate: int, point: GridPoint
+) -> list[dict[str, Any]]:
+    """Simulate and analyse one replicate; one small record per comparison.
+
+    Records hold the final z statistic, whether the primary test rejects, and
+    with interim looks the look at which the trial stopped and its duration.
+    """
+    ds = simulate(scenario, seed, replicate)
+    final = _primary_z(ds, plan)
+    crit = float(stats.norm.isf(plan.one_sided_alpha))
+    records = []
+    looks = _interim_looks(ds, scenario, plan)
+    for j, rec in enumerate(final):
+        row = {"grid": point.index, "replicate": replicate, **rec}
+        stop_look = 0  # 0 = ran to the end
+        duration = _final_day(ds)
+        rejected = bool(np.isfinite(rec["z"]) and rec["z"] >= crit)
+        futility = False
+        if looks:
+            boundaries = looks["boundaries"]
+            for look, (day, recs_at_look) in enumerate(looks["analyses"], start=1):
+                z_look = recs_at_look[j]["z"]
+                if np.isfinite(z_look) and z_look >= boundaries.efficacy[look - 1]:
+                    stop_look, duration, rejected = look, day, True
+                    break
+                fut = boundaries.futility
+                if fut is not None and np.isfinite(z_look) and z_look <= fut[look - 1]:
+                    futility = True
+                    if plan.interim is not None and plan.interim.stop_for_futility:
+                        stop_look, duration, rejected = look, day, False
+                        break
+            else:
+                rejected = bool(np.isfinite(rec["z"]) and rec["z"] >= boundaries.efficacy[-1])
+        row.update(
+            reject=rejected,
+            stop_look=stop_look,
+            futility_crossed=futility,
+            duration_days=float(duration),
+        )
+        records.append(row)
+    return records
+
+
+def _final_day(ds: Any) -> float:
+    for day, event, _ in ds.event_log.milestones:
+        if event == "data_cut":
+            return float(day)
+    return float(np.nanmax(ds.subject_arrays["rand_calendar_day"] + ds.arrays.day[:, -1]))
+
+
+def _interim_looks(ds: Any, scenario: Scenario, plan: AnalysisPlan) -> dict[str, Any]:
+    """Analyses at the design's milestones and the boundaries for them."""
+    if plan.interim is None or scenario.design is None or not scenario.design.milestones:
+        return {}
+    looks = [(d, det) for d, ev, det in ds.event_log.milestones if ev == "milestone"]
+    if not looks:
+        return {}
+    j = ds.visit_column(ds.primary_week)
+    n_plan = scenario.design.n_randomised
+    analyses = []
+    fractions = []
+    for day, _ in looks:
+        cut = ds.cut(day)
+        seen = int(cut.arrays.observed[:, j].sum()) if cut.n else 0
+        fractions.append(min(max(seen / n_plan, 1e-3), 0.999))
+        analyses.append((day, _primary_z(cut, plan) if cut.n else []))
+    fr = tuple(sorted({round(f, 3) for f in fractions}))
+    if len(fr) != len(fractions):
+        return {}
+    boundaries = _boundaries(
+        (*fr, 1.0), plan.one_sided_alpha, plan.interim.spending, plan.interim.futility_beta
+    )
+    return {"analyses": analyses, "boundaries": boundaries}
+
+
+@dataclass(frozen=True)
+class _Boundaries:
+    efficacy: tuple[float, ...]
+    futility: tuple[float, ...] | None
+
+
+_BOUNDARY_CACHE: dict[tuple[Any, ...], _Boundaries] = {}
+
+
+def _boundaries(
+    fractions: tuple[float, ...], alpha: float, spending: str, beta: float | None
+) -> _Boundaries:
+    """Efficacy (and futility) z boundaries at the information fractions (cached)."""
+    key = (fractions, alpha, spending, beta)
+    if key not in _BOUNDARY_CACHE:
+        from lupsim.analysis import gsd
+
+        design = gsd.group_sequential_design(
+            fractions, alpha, "pocock" if spending == "pocock" else "obf", beta=beta
+        )
+        _BOUNDARY_CACHE[key] = _Boundaries(
+            tuple(float(z) for z in design.efficacy_z),
+            None if beta is None else tuple(float(z) for z in design.futility_z),
+        )
+    return _BOUNDARY_CACHE[key]
+
+
+def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Exact binomial CI for a proportion.
+
+    Examples
+    --------
+    >>> [round(x, 4) for x in clopper_pearson(5, 10)]
+    [0.1871, 0.8129]
+    """
+    a = 1 - level
+    lo = 0.0 if k == 0 else float(stats.beta.ppf(a / 2, k, n - k + 1))
+    hi = 1.0 if k == n else float(stats.beta.ppf(1 - a / 2, k + 1, n - k))
+    return lo, hi
+
+
+@dataclass(frozen=True)
+class PowerResult:
+    """Simulated power over a grid, one tidy row per grid point and comparison.
+
+    ``table`` columns: the grid fields, ``comparison``, ``replicates``,
+    ``power`` (rejection rate), ``mc_se``, ``ci_low``/``ci_high``
+    (Clopper-Pearson 95%), ``analytic_power``, mean ``odds_ratio`` (geometric),
+    ``rate_control``/``rate_arm`` (mean response rates), ``stop_look_<k>``
+    (share stopping at interim look k), ``expected_duration_days``.
+    """
+
+    scenario: str
+    seed: int
+    replicates: int
+    alpha_one_sided: float
+    table: pd.DataFrame
+    records: pd.DataFrame = field(repr=False)
+    retried: int = 0
+
+    def summary(self) -> str:
+        """A human-readable power table."""
+        cols = ["n_total", "comparison", "power", "mc_se", "ci_low", "ci_high", "analytic_power"]
+        extra = [
+            c
+            for c in self.table.columns
+            if c.startswith(("effect_scale", "placebo_scale", "allocation", "enrichment"))
+        ]
+        t = self.table[[*extra, *cols]].copy()
+        return (
+            f"{self.scenario}: {self.replicates} replicates per point, seed {self.seed}, "
+            f"one-sided alpha {self.alpha_one_sided:g}\n"
+            + t.to_string(index=False, float_format=lambda x: f"{x:.3f}")
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def plot(self, ax: Any = None, comparison: str | None = None) -> Any:
+        """Power against total n: simulated (with 95% Monte Carlo band) and analytic.
+
+        Returns the matplotlib Axes.
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 4))
+        comps = [comparison] if comparison else list(dict.fromkeys(self.table["comparison"]))
+        for comp in comps:
+            t = self.table[self.table["comparison"] == comp].sort_values("n_total")
+            line = ax.plot(t["n_total"], t["power"], "o-", label=f"{comp} (simulated)")[0]
+            ax.fill_between(
+                t["n_total"],
+                np.clip(t["power"] - Z975 * t["mc_se"], 0, 1),
+                np.clip(t["power"] + Z975 * t["mc_se"], 0, 1),
+                color=line.get_color(),
+                alpha=0.2,
+            )
+            ax.plot(
+                t["n_total"],
+                t["analytic_power"],
+                "--",
+                color=line.get_color(),
+                label=f"{comp} (normal approximation)",
+            )
+        ax.set_xlabel("total patients randomised")
+        ax.set_ylabel("power")
+        ax.set_ylim(0, 1.02)
+        ax.set_title(f"{self.scenario}: {self.replicates} trials per point")
+        ax.legend(fontsize="small")
+        ax.grid(alpha=0.3)
+        return ax
+
+    def to_json(self, target: float = 0.9, comparison: str | None = None) -> dict[str, Any]:
+        """The ``lupsim power --format json`` document."""
+        rows = [
+            {
+                "n_total": int(r["n_total"]),
+                "comparison": r["comparison"],
+                "power": float(r["power"]),
+                "mc_se": float(r["mc_se"]),
+                "ci_low": float(r["ci_low"]),
+                "ci_high": float(r["ci_high"]),
+                "analytic_power": _num(r["analytic_power"]),
+            }
+            for _, r in self.table.iterrows()
+        ]
+        ss = sample_size(self, target, comparison)
+        return {
+            "scenario": self.scenario,
+            "seed": self.seed,
+            "replicates": self.replicates,
+            "results": rows,
+            "sample_size": {
+                "target_power": ss["target_power"],
+                "comparison": ss["comparison"],
+                "n_total": _num(ss["n_total"]),
+                "analytic_n_total": _num(ss["analytic_n_total"]),
+            },
+        }
+
+
+def _num(x: Any) -> float | None:
+    x = float(x)
+    return None if not math.isfinite(x) else x
+
+
+def summarise_power(
+    records: pd.DataFrame,
+    points: list[GridPoint],
+    scenario: Scenario,
+    plan: AnalysisPlan,
+) -> pd.DataFrame:
+    """Aggregate replicate records into the power table."""
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
+
+    rows = []
+    alpha = plan.one_sided_alpha
+    for point in points:
+        sub = records[records["grid"] == point.index]
+        for comparison, g in sub.groupby("comparison", sort=False):
+            n_rep = len(g)
+            k = int(g["reject"].sum())
+            power = k / n_rep
+            lo, hi = clopper_pearson(k, n_rep)
+            rate_c = float(g["rate_control"].mean())
+            rate_a = float(g["rate_arm"].mean())
+            n_pair = float(g["n"].mean())
+            alloc = _allocation_of(scenario, point, str(comparison))
+            n1 = n_pair * alloc[1] / (alloc[0] + alloc[1])
+            analytic = float("nan")
+            if 0 < rate_c < 1 and 0 < rate_a < 1:
+                h = proportion_effectsize(rate_a, rate_c)
+                analytic = float(
+                    NormalIndPower().power(
+                        effect_size=h,
+                        nobs1=n1,
+                        alpha=alpha,
+                        ratio=alloc[0] / alloc[1],
+                        alternative="larger",
+                    )
+                )
+            row = {
+                "grid": point.index,
+                **point.values,
+                "comparison": comparison,
+                "replicates": n_rep,
+                "power": power,
+                "mc_se": math.sqrt(power * (1 - power) / n_rep),
+                "ci_low": lo,
+                "ci_high": hi,
+                "analytic_power": analytic,
+                "odds_ratio": float(np.exp(np.nanmean(g["log_or"]))),
+                "rate_control": rate_c,
+                "rate_arm": rate_a,
+                "n_pair": n_pair,
+                "alloc_arm": alloc[0],
+                "alloc_control": alloc[1],
+                "alloc_total": _allocation_total(scenario, point),
+                "expected_duration_days": float(g["duration_days"].mean()),
+            }
+            for look in sorted(set(g["stop_look"]) - {0}):
+                row[f"stop_look_{int(look)}"] = float((g["stop_look"] == look).mean())
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _allocation_total(scenario: Scenario, point: GridPoint) -> float:
+    design = scenario.design
+    assert design is not None
+    return float(
+        sum(point.values.get("allocation") or design.allocation or (1,) * len(design.arms))
+    )
+
+
+def _allocation_of(scenario: Scenario, point: GridPoint, comparison: str) -> tuple[float, float]:
+    """(arm, control) allocation ratio of a comparison at a grid point."""
+    design = scenario.design
+    assert design is not None
+    alloc = list(point.values.get("allocation") or design.allocation or (1,) * len(design.arms))
+    names = [a.name for a in design.arms]
+    arm_name, control = comparison.split(" vs ")
+    return float(alloc[names.index(arm_name)]), float(alloc[names.index(control)])
+
+
+def run_power(
+    scenario: Scenario,
+    sample_sizes: Iterable[int] | None = None,
+    replicates: int = 1000,
+    seed: int = 1,
+    *,
+    workers: int = 1,
+    dask_address: str | None = None,
+    grid: dict[str, Sequence[Any]] | None = None,
+    plan: AnalysisPlan | None = None,
+    store: str | None = None,
+    resume: bool = False,
+    progress: bool | Callable[[int, int], None] = False,
+) -> PowerResult:
+    """Simulated power of a scenario over sample sizes (and any other grid axes).
+
+    Parameters
+    ----------
+    scenario
+        A scenario with a design (and optionally an ``[analysis]`` plan).
+    sample_sizes
+        Total n to simulate (default: the design's ``n_randomised``).
+    replicates
+        Trials per grid point.
+    seed
+        Root seed; replicate k uses child k (the same at every grid point).
+    workers, dask_address
+        Run on ``workers`` local processes, or on a Dask cluster
+        (:mod:`lupsim.runner`); results are identical either way.
+    grid
+        Further grid axes (:data:`GRID_FIELDS`).
+    plan
+        Analysis plan (default: the scenario's, else :class:`AnalysisPlan`).
+    store, resume
+        Write finished replicates to ``store`` and, with ``resume``, continue
+        an interrupted run.
+    progress
+        Show a progress bar (True) or call ``progress(done, total)``.
+    """
+    from lupsim.runner import execute
+
+    if replicates < 1:
+        raise LupsimError(f"replicates must be >= 1, got {replicates}")
+    design = scenario.design
+    if design is None:
+        raise ScenarioError(f"scenario {scenario.name!r} has no [design] table")
+    plan = plan or getattr(scenario, "analysis", None) or AnalysisPlan()
+    g = dict(grid or {})
+    if sample_sizes is not None:
+        g["n_total"] = [int(n) for n in sample_sizes]
+    points = expand_grid(design.n_randomised, g)
+    scenarios = [apply_grid_point(scenario, p) for p in points]
+    for p, sc in zip(points, scenarios, strict=True):
+        _check_feasible(sc, p)
+    records, retried = execute(
+        scenarios,
+        points,
+        plan,
+        seed,
+        replicates,
+        workers=workers,
+        dask_address=dask_address,
+        store=store,
+        resume=resume,
+        progress=progress,
+    )
+    table = summarise_power(records, points, scenario, plan)
+    return PowerResult(
+        scenario.name, seed, replicates, plan.one_sided_alpha, table, records, retried
+    )
+
+
+def _check_feasible(scenario: Scenario, point: GridPoint) -> None:
+    design = scenario.design
+    assert design is not None
+    strata = 2 ** len(design.randomisation.stratify_by)
+    block = min(design.block_sizes())
+    if point.n_total < strata * block:
+        raise ScenarioError(
+            f"n_total {point.n_total} is smaller than one block ({block}) per stratum "
+            f"({strata} strata): at least {strata * block} patients are needed; raise n or "
+            "use fewer stratification factors"
+        )
+
+
+def sample_size(
+    result: PowerResult, target: float = 0.9, comparison: str | None = None
+) -> dict[str, Any]:
+    """Smallest total n reaching ``target`` power, from the simulated grid.
+
+    Fits power(n) = Phi(b sqrt(n) - z_(1-alpha)), the shape of the normal
+    approximation with one free parameter b (the standardised effect), to every
+    replicate's reject/accept by maximum likelihood (binomial GLM, probit link,
+    offset), inverts it, and gives a delta-method 95% CI from the SE of b. One
+    parameter keeps the fit stable when a grid point has power 0 or 1. Beside
+    it, the analytic normal-approximation total n for the simulated response
+    rates.
+    """
+    import statsmodels.api as sm
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
+
+    rec = result.records
+    table = result.table
+    comparison = comparison or list(dict.fromkeys(table["comparison"]))[-1]
+    sub = rec[rec["comparison"] == comparison]
+    rows = table[table["comparison"] == comparison]
+    if rows.empty:
+        raise LupsimError(
+            f"no comparison {comparison!r}; comparisons are "
+            f"{', '.join(dict.fromkeys(table['comparison']))}"
+        )
+    id_to_n = dict(zip(rows["grid"], rows["n_total"], strict=True))
+    n_vec = sub["grid"].map(id_to_n).to_numpy(dtype=float)
+    y = sub["reject"].to_numpy(dtype=float)
+    out: dict[str, Any] = {"target_power": target, "comparison": comparison}
+    n_star = float("nan")
+    ci = (float("nan"), float("nan"))
+    z_alpha = float(stats.norm.isf(result.alpha_one_sided))
+    if n_vec.size and 0 < y.mean() < 1:
+        fit = sm.GLM(
+            y,
+            np.sqrt(n_vec)[:, None],
+            family=sm.families.Binomial(link=sm.families.links.Probit()),
+            offset=np.full(n_vec.size, -z_alpha),
+        ).fit()
+        b = float(fit.params[0])
+        se_b = float(fit.bse[0])
+        zt = float(stats.norm.ppf(target))
+        if b > 0:
+            n_star = ((zt + z_alpha) / b) ** 2
+            # Delta method on n = ((zt + z_alpha) / b)^2: dn/db = -2 n / b.
+            se = 2 * n_star / b * se_b
+            ci = (max(n_star - Z975 * se, 0.0), n_star + Z975 * se)
+    out["n_total"] = n_star
+    out["n_total_ci"] = ci
+    crow = rows.iloc[-1]
+    if 0 < crow["rate_control"] < 1 and 0 < crow["rate_arm"] < 1:
+        h = proportion_effectsize(crow["rate_arm"], crow["rate_control"])
+        ratio = crow["alloc_control"] / crow["alloc_arm"]
+        n1 = NormalIndPower().solve_power(
+            effect_size=h,
+            alpha=result.alpha_one_sided,
+            power=target,
+            ratio=ratio,
+            alternative="larger",
+        )
+        n_pair = float(n1) * (1 + ratio)
+        out["analytic_n_total"] = (
+            n_pair * crow["alloc_total"] / (crow["alloc_arm"] + crow["alloc_control"])
+        )
+    else:
+        out["analytic_n_total"] = float("nan")
+    return out
