@@ -294,6 +294,68 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    from importlib import resources
+
+    from lupsim.scenario import bundled_scenarios, load_scenario
+
+    if args.action == "show":
+        if not args.name:
+            raise LupsimError("lupsim scenarios show NAME: give a scenario name")
+        load_scenario(args.name)  # a clear error for an unknown name
+        text = resources.files("lupsim._bundled").joinpath(f"{args.name}.toml").read_text()
+        print(text, end="")
+        return 0
+    rows = []
+    for name in bundled_scenarios():
+        s = load_scenario(name)
+        rows.append({"name": name, "title": s.title})
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+    else:
+        width = max(len(r["name"]) for r in rows)
+        for r in rows:
+            print(f"{r['name']:{width}s}  {r['title']}")
+    return 0
+
+
+def _cmd_new_scenario(args: argparse.Namespace) -> int:
+    from lupsim.template import SCENARIO_TEMPLATE
+
+    path = Path(args.path)
+    if path.exists():
+        raise LupsimError(f"{path} already exists; choose a new file name")
+    try:
+        path.write_text(SCENARIO_TEMPLATE)
+    except OSError as exc:
+        raise LupsimError(f"could not write {path}: {exc.strerror or exc}") from None
+    print(f"wrote {path}: edit it, then run lupsim simulate {path}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from lupsim.validation import run_validation
+
+    show = args.format != "json"
+    rows = run_validation(
+        replicates=args.replicates,
+        seed=args.seed,
+        progress=(lambda msg: print(msg, file=sys.stderr)) if show else None,
+    )
+    if args.format == "json":
+        print(json.dumps([r.as_dict() for r in rows], indent=2))
+    else:
+        print(
+            f"{'check':58s} {'reference':>10s} {'simulated':>10s} {'MC SE':>7s} "
+            f"{'tolerance':>10s}  result"
+        )
+        for r in rows:
+            print(r.line())
+        failed = sum(not r.passed for r in rows)
+        print(f"\n{len(rows) - failed} of {len(rows)} checks passed")
+    return 0 if all(r.passed for r in rows) else 1
+
+
 def _write_patients(cohort: Any, path: Path) -> None:
     if path.suffix == ".parquet":
         if importlib.util.find_spec("pyarrow") is None:
@@ -411,6 +473,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--control", help="name of the control arm (default: placebo or the first)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     p.set_defaults(func=_cmd_analyse)
+
+    p = sub.add_parser(
+        "scenarios",
+        help="list the bundled scenarios, or show one",
+        description="List the bundled scenarios (one line each), or print one.",
+    )
+    p.add_argument("action", nargs="?", choices=("list", "show"), default="list")
+    p.add_argument("name", nargs="?", help="scenario to show")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    p.set_defaults(func=_cmd_scenarios)
+
+    p = sub.add_parser(
+        "new-scenario",
+        help="write a commented scenario template",
+        description="Write a complete, commented scenario file to PATH.",
+    )
+    p.add_argument("path", help="file to create (it must not exist)")
+    p.set_defaults(func=_cmd_new_scenario)
+
+    p = sub.add_parser(
+        "validate",
+        help="rerun the calibration and analytic cross-checks (qualification report)",
+        description="Rerun the BLISS-52 calibration figures, the analytic power, type I "
+        "error and coverage checks and the group-sequential reference boundaries, and "
+        "print each with its reference, the simulated value with Monte Carlo SE, the "
+        "tolerance and pass/fail. Exit code 1 if any check fails.",
+    )
+    p.add_argument(
+        "--replicates", type=_positive_int, default=200, help="BLISS-52 trials to simulate (200)"
+    )
+    p.add_argument("--seed", type=_seed, default=2011, help="seed of the run (2011)")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    p.set_defaults(func=_cmd_validate)
     return parser
 
 
