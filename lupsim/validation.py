@@ -106,7 +106,7 @@ def _table1(seed: int) -> list[Check]:
             se = 100 * math.sqrt(value / 100 * (1 - value / 100) / n)
             out.append(Check(f"BLISS-52 Table 1: {var}", target, value, se, 2.0))
         elif str(var) in sd_of:
-            sd = float(table.loc[sd_of[str(var)], "target"])
+            sd = float(table.at[sd_of[str(var)], "target"])  # type: ignore[arg-type]
             out.append(
                 Check(f"BLISS-52 Table 1: {var}", target, value, sd / math.sqrt(n), 0.1 * sd)
             )
@@ -121,7 +121,7 @@ def _table1(seed: int) -> list[Check]:
                 )
             )
         else:  # a mean whose SD is not published (PGA, SDI)
-            sd = float(table.loc[str(var).replace("_mean", "_sd"), "value"])
+            sd = float(table.at[str(var).replace("_mean", "_sd"), "value"])  # type: ignore[arg-type]
             out.append(
                 Check(f"BLISS-52 Table 1: {var}", target, value, sd / math.sqrt(n), 0.1 * sd)
             )
