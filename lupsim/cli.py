@@ -94,6 +94,11 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
             f"scenario {scenario.name!r} has no [design] table; add one to simulate a trial"
         )
     out = Path(args.out) if args.out else None
+    if args.explain:
+        from lupsim.trial.explain import explain_subject
+
+        print(explain_subject(simulate_trial(scenario, args.seed), args.explain))
+        return 0
     if args.replicates == 1:
         ds = simulate_trial(scenario, args.seed)
         if out is not None:
@@ -408,6 +413,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=1, help="seed of the run (1)")
     p.add_argument("--replicates", type=_positive_int, default=1, help="trials to run (1)")
     p.add_argument("--out", help="write the datasets (CSV; Parquet with pyarrow) to DIR")
+    p.add_argument(
+        "--explain",
+        metavar="SUBJECT",
+        help="print one subject's course (USUBJID such as LUP-00001, or a number)",
+    )
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     p.set_defaults(func=_cmd_simulate)
 
