@@ -99,10 +99,16 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
         print(explain_subject(simulate_trial(scenario, args.seed), args.explain))
         return 0
+    if args.cdisc and out is None:
+        raise LupsimError("--cdisc writes CDISC-style datasets into --out DIR; give --out")
     if args.replicates == 1:
         ds = simulate_trial(scenario, args.seed)
         if out is not None:
             ds.to_dir(out)
+            if args.cdisc:
+                from lupsim.trial.cdisc import write_cdisc
+
+                write_cdisc(ds, out)
         result = simulate_replicates(scenario, args.seed, 1) if args.format == "json" else None
         if args.format == "json":
             assert result is not None
@@ -114,11 +120,17 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         print(f"Week {ds.primary_week:g} endpoints (% of randomised):")
         print(table.round(1).to_string())
         if out is not None:
-            print(f"\nwrote subjects, visits and events to {out}/")
+            extra = " and ADSL/ADEFF/ADTTE" if args.cdisc else ""
+            print(f"\nwrote subjects, visits and events{extra} to {out}/")
         return 0
     if out is not None:
         for k in range(args.replicates):
-            simulate_trial(scenario, args.seed, replicate=k).to_dir(out / f"replicate_{k:05d}")
+            ds = simulate_trial(scenario, args.seed, replicate=k)
+            ds.to_dir(out / f"replicate_{k:05d}")
+            if args.cdisc:
+                from lupsim.trial.cdisc import write_cdisc
+
+                write_cdisc(ds, out / f"replicate_{k:05d}")
     result = simulate_replicates(scenario, args.seed, args.replicates)
     if args.format == "json":
         print(json.dumps(result.to_json(), indent=2))
@@ -413,6 +425,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=1, help="seed of the run (1)")
     p.add_argument("--replicates", type=_positive_int, default=1, help="trials to run (1)")
     p.add_argument("--out", help="write the datasets (CSV; Parquet with pyarrow) to DIR")
+    p.add_argument(
+        "--cdisc",
+        action="store_true",
+        help="with --out: also write ADSL, ADEFF, ADTTE and a variables table",
+    )
     p.add_argument(
         "--explain",
         metavar="SUBJECT",

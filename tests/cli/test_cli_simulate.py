@@ -143,3 +143,33 @@ def test_a_bad_design_lists_every_problem(
     assert "design.arms[1].dose_mg_per_kg: must be > 0, got -1" in err
     assert "design.allocation" in err
     assert "Traceback" not in err
+
+
+def test_cdisc_export_from_the_command_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, _ = _run(
+        capsys, "simulate", "bliss52", "--seed", "1", "--out", str(tmp_path), "--cdisc"
+    )
+    assert code == 0
+    adsl = pd.read_csv(tmp_path / "adsl.csv")
+    adeff = pd.read_csv(tmp_path / "adeff.csv")
+    variables = pd.read_csv(tmp_path / "variables.csv")
+    assert len(adsl) == 865
+    assert {
+        "USUBJID",
+        "TRT01P",
+        "AVISIT",
+        "AVISITN",
+        "PARAMCD",
+        "PARAM",
+        "AVAL",
+        "BASE",
+        "CHG",
+        "ABLFL",
+        "ANL01FL",
+    } <= set(adeff.columns)
+    assert set(variables["name"]) >= set(adsl.columns)
+    code, _, err = _run(capsys, "simulate", "bliss52", "--cdisc")
+    assert code == 2
+    assert "give --out" in err
