@@ -100,6 +100,7 @@ __all__ = [
     "eular_acr2019_domain_points",
     "eular_acr2019_points",
     "meets_acr1997",
+    "meets_acr1997_and_slicc2012",
     "meets_eular_acr2019",
     "meets_slicc2012",
     "slicc2012_counts",
@@ -293,6 +294,34 @@ _SLICC_CLIN_GROUPS = _groups(SLICC2012_CLINICAL_CRITERIA.values())
 _SLICC_IMM_GROUPS = _groups(
     v for k, v in SLICC2012_IMMUNOLOGICAL_CRITERIA.items() if k != "direct_coombs"
 )
+
+
+def _membership(*blocks: _Groups) -> NDArray[np.float32]:
+    """Manifestation-by-criterion membership, the blocks' criteria side by side."""
+    groups = [g for block in blocks for g in block]
+    out = np.zeros((N_MANIFESTATIONS, len(groups)), dtype=np.float32)
+    for k, idx in enumerate(groups):
+        out[idx, k] = 1.0
+    return out
+
+
+# ACR 1997 and SLICC 2012 from one product: which criteria each patient meets,
+# then how many of each set. Columns: the 11 ACR criteria, the 11 SLICC
+# clinical, the 5 SLICC immunological (the Coombs test apart), biopsy, and the
+# biopsy route's antibodies.
+_CRITERIA = _membership(
+    _ACR_GROUPS,
+    _SLICC_CLIN_GROUPS,
+    _SLICC_IMM_GROUPS,
+    (_SLICC_BIOPSY, _SLICC_BIOPSY_ANTIBODY),
+)
+_N_ACR = len(_ACR_GROUPS)
+_N_SLICC_CLIN = len(_SLICC_CLIN_GROUPS)
+_BIOPSY_COL = _N_ACR + _N_SLICC_CLIN + len(_SLICC_IMM_GROUPS)
+_CRITERIA_SETS = np.zeros((_CRITERIA.shape[1], 3), dtype=np.float32)
+_CRITERIA_SETS[:_N_ACR, 0] = 1.0
+_CRITERIA_SETS[_N_ACR : _N_ACR + _N_SLICC_CLIN, 1] = 1.0
+_CRITERIA_SETS[_N_ACR + _N_SLICC_CLIN : _BIOPSY_COL, 2] = 1.0
 _EULAR_ITEMS: tuple[EularItem, ...] = tuple(
     i for items in EULAR_ACR2019_DOMAINS.values() for i in items
 )
@@ -396,12 +425,21 @@ def _as_matrix(manifestations: ManifestationInput) -> NDArray[np.bool_]:
     return _as_bool(arr, "manifestations")
 
 
-def _any_of(m: NDArray[np.bool_], groups: _Groups) -> NDArray[np.bool_]:
-    """Criterion matrix ``(n, len(groups))``: any manifestation of each group."""
-    out = np.empty((m.shape[0], len(groups)), dtype=bool)
-    for k, idx in enumerate(groups):  # loops over criteria, never over patients
-        np.any(m[:, idx], axis=1, out=out[:, k])
-    return out
+def _criteria(
+    m: NDArray[np.bool_],
+) -> tuple[NDArray[np.int16], NDArray[np.int16], NDArray[np.int16], NDArray[np.bool_]]:
+    """ACR 1997 count, SLICC 2012 clinical and immunological counts, and the
+    SLICC biopsy route (biopsy with ANA or anti-dsDNA), per patient.
+
+    Two small float32 products (BLAS; counts of at most 30 are exact): which
+    criteria each patient meets, then how many of each set, rather than one
+    reduction per criterion.
+    """
+    met = (m.astype(np.float32) @ _CRITERIA) > 0
+    counts = (met.astype(np.float32) @ _CRITERIA_SETS).astype(np.int16)
+    coombs = _col(m, "direct_coombs") & ~_col(m, "haemolytic_anaemia")
+    biopsy = met[:, _BIOPSY_COL] & met[:, _BIOPSY_COL + 1]
+    return counts[:, 0], counts[:, 1], (counts[:, 2] + coombs).astype(np.int16), biopsy
 
 
 def _row_sum(a: NDArray[np.bool_] | NDArray[np.int16]) -> NDArray[np.int16]:
@@ -443,8 +481,7 @@ def acr1997_count(manifestations: ManifestationInput) -> NDArray[np.int16]:
     ...                "ana": [True, False]}).tolist()
     [2, 1]
     """
-    m = _as_matrix(manifestations)
-    return _row_sum(_any_of(m, _ACR_GROUPS))
+    return _criteria(_as_matrix(manifestations))[0]
 
 
 def meets_acr1997(manifestations: ManifestationInput) -> NDArray[np.bool_]:
@@ -484,10 +521,7 @@ def slicc2012_counts(
     >>> clinical.tolist(), immunological.tolist()
     ([1, 0], [0, 1])
     """
-    m = _as_matrix(manifestations)
-    clinical = _row_sum(_any_of(m, _SLICC_CLIN_GROUPS))
-    coombs = _col(m, "direct_coombs") & ~_col(m, "haemolytic_anaemia")
-    immunological = (_row_sum(_any_of(m, _SLICC_IMM_GROUPS)) + coombs).astype(np.int16)
+    _, clinical, immunological, _ = _criteria(_as_matrix(manifestations))
     return clinical, immunological
 
 
@@ -507,14 +541,29 @@ def meets_slicc2012(manifestations: ManifestationInput) -> NDArray[np.bool_]:
     ...                  "low_c3": True}).tolist()
     [False]
     """
-    m = _as_matrix(manifestations)
-    clinical, immunological = slicc2012_counts(m)
+    return meets_acr1997_and_slicc2012(manifestations)[1]
+
+
+def meets_acr1997_and_slicc2012(
+    manifestations: ManifestationInput,
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Whether each patient meets ACR 1997, and SLICC 2012, in one pass.
+
+    Same results as :func:`meets_acr1997` and :func:`meets_slicc2012`, from
+    one product: for generators that need both on many candidates.
+
+    Examples
+    --------
+    >>> acr, slicc = meets_acr1997_and_slicc2012(
+    ...     {"arthritis": True, "oral_ulcers": True, "ana": True, "anti_sm": True})
+    >>> acr.tolist(), slicc.tolist()
+    ([True], [True])
+    """
+    acr, clinical, immunological, biopsy = _criteria(_as_matrix(manifestations))
     by_count = (
         (clinical + immunological >= _SLICC_THRESHOLD) & (clinical >= 1) & (immunological >= 1)
     )
-    biopsy = m[:, _SLICC_BIOPSY].any(axis=1)
-    antibody = m[:, _SLICC_BIOPSY_ANTIBODY].any(axis=1)
-    return by_count | (biopsy & antibody)
+    return acr >= _ACR_THRESHOLD, by_count | biopsy
 
 
 # ---------------------------------------------------------------------------

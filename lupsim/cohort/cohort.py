@@ -53,36 +53,44 @@ _GIVE_UP_AFTER = 200_000
 # does not meet ACR 1997 or SLICC 2012; the few left get the commonest criteria.
 _REDRAWS = 20
 _FALLBACK = ("ana", "arthritis", "acute_cutaneous", "anti_dsdna", "oral_ulcers")
+_HIST_RATES = np.array([EURO_LUPUS_FREQUENCY[m] for m in cls.MANIFESTATIONS])
 
 
-def _ensure_classified(p: PatientArrays, rng: np.random.Generator) -> PatientArrays:
+def _ensure_classified(
+    p: PatientArrays, rng: np.random.Generator
+) -> tuple[PatientArrays, NDArray[np.bool_]]:
     """Redraw past manifestations until every patient meets ACR 1997 or SLICC 2012.
 
     Current activity is kept; only the history drawn from Euro-Lupus rates is
     redrawn, so classification never biases the activity a screen selects on.
+    Returns the patients and whether each meets ACR 1997 (which screening
+    rules often ask again).
     """
-
-    def failing(m: NDArray[np.bool_]) -> NDArray[np.bool_]:
-        return ~(cls.meets_acr1997(m) | cls.meets_slicc2012(m))
-
     ever = p.manifestations
-    bad = np.flatnonzero(failing(ever))
-    rates = np.array([EURO_LUPUS_FREQUENCY[m] for m in cls.MANIFESTATIONS])
+    acr, slicc = cls.meets_acr1997_and_slicc2012(ever)
+    bad = np.flatnonzero(~(acr | slicc))
     for _ in range(_REDRAWS):
         if bad.size == 0:
             break
-        past = rng.random((bad.size, cls.N_MANIFESTATIONS)) < rates
-        sub = p.take(bad)
+        past = rng.random((bad.size, cls.N_MANIFESTATIONS)) < _HIST_RATES
         ever[bad] = history(
-            sub.present, sub.ana_titre, sub.anti_dsdna_iu, sub.c3, sub.c4, past, sub.proteinuria_g
+            p.present[bad],
+            p.ana_titre[bad],
+            p.anti_dsdna_iu[bad],
+            p.c3[bad],
+            p.c4[bad],
+            past,
+            p.proteinuria_g[bad],
         )
-        bad = bad[failing(ever[bad])]
+        acr[bad], slicc_bad = cls.meets_acr1997_and_slicc2012(ever[bad])
+        bad = bad[~(acr[bad] | slicc_bad)]
     for code in _FALLBACK:
         if bad.size == 0:
             break
         ever[bad, cls.MANIFESTATIONS.index(code)] = True
-        bad = bad[failing(ever[bad])]
-    return p
+        acr[bad], slicc_bad = cls.meets_acr1997_and_slicc2012(ever[bad])
+        bad = bad[~(acr[bad] | slicc_bad)]
+    return p, acr
 
 
 def draw_candidates(
@@ -106,10 +114,12 @@ def draw_candidates(
         region_codes=region_codes_of(population),
         age_range=(population.age_min, population.age_max),
     )
-    p = _ensure_classified(p, stream(seed, "history", chunk))
+    p, acr1997 = _ensure_classified(p, stream(seed, "history", chunk))
     if eligibility is None:
         return p, np.ones(p.n, dtype=bool), np.full(p.n, -1, dtype=np.int16)
-    res = eligibility.screen(PatientView(p))
+    view = PatientView(p)
+    view.remember("acr1997", acr1997)
+    res = eligibility.screen(view)
     return p, res.eligible, res.first_failure
 
 

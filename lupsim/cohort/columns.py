@@ -88,6 +88,13 @@ class PatientView:
             self._cache[name] = var.compute(self)
         return self._cache[name]
 
+    def remember(self, name: str, values: Array) -> None:
+        """Keep a variable already computed elsewhere (e.g. while generating the
+        patients), so that asking for it does not compute it again."""
+        if name not in VARIABLES:
+            raise KeyError(name)
+        self._cache[name] = values
+
     def subset(self, mask: NDArray[np.bool_]) -> PatientView:
         """A view of some patients that reuses this view's computed variables."""
         return _SubsetView(self, mask)

@@ -29,6 +29,7 @@ are not fitted.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from typing import Final
 
 import numpy as np
@@ -624,30 +625,55 @@ class PatientArrays:
 
     def take(self, index: NDArray[np.intp] | B) -> PatientArrays:
         """The patients selected by an index or mask, as a new struct."""
-        return PatientArrays(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+        mask_or_rows = np.asarray(index)
+        rows: NDArray[np.intp] = (
+            np.flatnonzero(mask_or_rows)
+            if mask_or_rows.dtype == np.bool_
+            else mask_or_rows.astype(np.intp, copy=False)
+        )
+        # np.take along the first axis: the same rows as fancy indexing, faster.
+        return PatientArrays(
+            **{name: np.take(getattr(self, name), rows, axis=0) for name in _PATIENT_FIELDS}
+        )
 
     @staticmethod
     def concat(parts: list[PatientArrays]) -> PatientArrays:
         """Patients of several structs, in order."""
         return PatientArrays(
-            **{
-                f.name: np.concatenate([getattr(p, f.name) for p in parts])
-                for f in fields(PatientArrays)
-            }
+            **{name: np.concatenate([getattr(p, name) for p in parts]) for name in _PATIENT_FIELDS}
         )
+
+
+_PATIENT_FIELDS: Final = tuple(f.name for f in fields(PatientArrays))
 
 
 def _expit(x: F) -> F:
     return special.expit(x)
 
 
-def _categorical(u: F, probs: F) -> NDArray[np.int8]:
-    """Inverse-CDF draw of a category per row; probs is (k,) or (n, k)."""
+def _cdf(probs: F) -> F:
+    """Cumulative probabilities along the last axis, ending at exactly 1."""
     cdf = np.cumsum(probs, axis=-1)
     cdf /= cdf[..., -1:]
-    if cdf.ndim == 1:
-        return np.searchsorted(cdf, u, side="right").astype(np.int8)
-    return (u[:, None] >= cdf).sum(axis=1).astype(np.int8)
+    return cdf
+
+
+def _draw_category(u: F, cdf: F) -> NDArray[np.int8]:
+    """Inverse-CDF draw of a category per row; ``cdf`` is (k,) or (n, k).
+
+    The category is the number of cumulative probabilities at or below ``u``
+    (``searchsorted(cdf, u, side="right")``), counted one category at a time:
+    for a handful of categories, cheaper than a binary search per patient.
+    """
+    out = np.zeros(u.shape, dtype=np.int8)
+    for j in range(cdf.shape[-1]):  # a loop over categories, not patients
+        out += u >= cdf[..., j]
+    return out
+
+
+def _categorical(u: F, probs: F) -> NDArray[np.int8]:
+    """Inverse-CDF draw of a category per row; probs is (k,) or (n, k)."""
+    return _draw_category(u, _cdf(probs))
 
 
 def _truncated_normal(u: F, mu: float, sigma: float, lo: float, hi: float) -> F:
@@ -657,8 +683,10 @@ def _truncated_normal(u: F, mu: float, sigma: float, lo: float, hi: float) -> F:
     return np.clip(mu + sigma * special.ndtri(p), lo, hi)
 
 
+@lru_cache(maxsize=64)
 def _region_race_probs(params: Parameters, region_codes: tuple[int, ...]) -> tuple[F, F]:
-    """Region probabilities (over ``region_codes``) and race given region."""
+    """Region probabilities (over ``region_codes``) and race given region (cached,
+    read-only: a trial builds every block of candidates with the same parameters)."""
     rw = np.array([params[f"region_{REGIONS[r]}"] for r in region_codes])
     region_p = np.exp(rw - rw.max())
     region_p /= region_p.sum()
@@ -666,6 +694,8 @@ def _region_race_probs(params: Parameters, region_codes: tuple[int, ...]) -> tup
     base = np.array([RACE_BY_REGION[REGIONS[r]] for r in region_codes])
     race_given_region = base * race_mult
     race_given_region /= race_given_region.sum(axis=1, keepdims=True)
+    region_p.setflags(write=False)
+    race_given_region.setflags(write=False)
     return region_p, race_given_region
 
 
@@ -684,6 +714,7 @@ _ITEM_MULT = np.array([DESCRIPTOR_CODES[i] in MULTIPLICITY_ITEMS for i in _GENER
 # (n_generic, n_organs) membership, to find each organ's most likely item.
 _MEMBER = np.zeros((_GENERIC_IDX.size, len(_ORGANS)), dtype=bool)
 _MEMBER[np.arange(_GENERIC_IDX.size), _GENERIC_DOMAIN] = True
+_MEMBER_F32 = _MEMBER.astype(np.float32)
 _RENAL_RACE = np.array([RENAL_RACE_LOGODDS[g] for g in RACE_GROUPS])
 _SEDIMENT_IDX = np.array([_D["haematuria"], _D["urinary_casts"], _D["pyuria"]])
 _SEDIMENT_P = np.array(
@@ -700,6 +731,9 @@ _BILAG_HIST = [
     np.array([_MANIF_INDEX[m] for m in _BILAG_HISTORY[d]], dtype=np.intp)
     for d in _bilag.BILAG_DOMAINS
 ]
+_BILAG_HIST_MATRIX = np.zeros((len(_cls.MANIFESTATIONS), _bilag.N_BILAG_DOMAINS), dtype=np.float32)
+for _domain_k, _hist_idx in enumerate(_BILAG_HIST):
+    _BILAG_HIST_MATRIX[_hist_idx, _domain_k] = 1.0
 _ONES_BILAG = np.ones(_bilag.N_BILAG_DOMAINS, dtype=np.float32)
 _CLINICAL_WEIGHTS = WEIGHTS.astype(np.float32)
 _CLINICAL_WEIGHTS[_IMMUNO_IDX] = 0.0
@@ -733,10 +767,11 @@ def organ_items(params: Parameters, z_act: F, l_organ: F, l_item: F, effect: F) 
         - l_item
     )
     items = (margin > 0) & active[:, _GENERIC_DOMAIN]
-    shown = items.astype(np.float32) @ _MEMBER.astype(np.float32)
-    empty = active & (shown == 0)
-    if empty.any():
-        rows, organs = np.nonzero(empty)
+    shown = items.astype(np.float32) @ _MEMBER_F32
+    # (patient, organ) pairs with an active organ and no item, row-major.
+    empty = np.flatnonzero(active & (shown == 0))
+    if empty.size:
+        rows, organs = np.divmod(empty, active.shape[1])
         masked = np.where(_MEMBER[:, organs].T, margin[rows], -np.inf)
         items[rows, np.argmax(masked, axis=1)] = True
     return items
@@ -800,25 +835,31 @@ def bilag_grades(
     if counts is None:
         counts = present.astype(np.float32) @ _BILAG_SOURCE_MATRIX
     active = counts > 0
-    sev = latent + BILAG_EXTRA_ITEM * np.maximum(counts - 1, 0)
+    # Items beyond the first: counts - 1 where active, 0 where not.
+    sev = latent + BILAG_EXTRA_ITEM * (counts - active)
     sev[:, _MUCO_BILAG] += BILAG_VASCULITIS * present[:, _VASCULITIS]
     thr_a = params["bilag_tau_a"] + BILAG_A_OFFSET
     thr_b = np.minimum(params["bilag_tau_b"] + BILAG_B_OFFSET, thr_a)
-    # 2 (C), minus one above the B threshold, minus one more above A.
-    grade_active = 2 - (sev > thr_b).astype(np.int8) - (sev > thr_a).astype(np.int8)
+    # 2 (C), minus one above the B threshold, minus one more above A (a
+    # boolean array read as int8 is 0/1, without a copy).
+    grade_active = 2 - (sev > thr_b).view(np.int8) - (sev > thr_a).view(np.int8)
     # Renal: grades follow proteinuria and sediment, not the latent.
-    sediment = present[:, _SEDIMENT_IDX].any(axis=1)
-    prot_now = present[:, _PROTEINURIA]
-    prot_new = prot_now & new[:, _PROTEINURIA]
+    sediment = present[:, _SEDIMENT_IDX[0]] | present[:, _SEDIMENT_IDX[1]]
+    sediment |= present[:, _SEDIMENT_IDX[2]]
+    prot_new = present[:, _PROTEINURIA] & new[:, _PROTEINURIA]
     renal_a = (proteinuria_g >= RENAL_A_PROTEINURIA) | (
         (proteinuria_g >= RENAL_A_PROTEINURIA_WITH_SEDIMENT) & sediment
     )
     renal_b = sediment | prot_new
-    grade_active[:, _RENAL_BILAG] = np.where(renal_a, 0, np.where(renal_b, 1, 2))
-    inactive_grade = 4 - 2 * mild.astype(np.int8)
-    if ever is not None:
-        inactive_grade -= ever & ~mild
-    return np.where(active, grade_active, inactive_grade).astype(np.int8)
+    # A (0) if renal_a, else B (1) if renal_b, else C (2).
+    grade_active[:, _RENAL_BILAG] = 2 - (renal_a | renal_b).view(np.int8) - renal_a.view(np.int8)
+    # Inactive: C (2) with mild activity, else D (3) if ever involved, else E (4).
+    if ever is None:
+        inactive_grade = 4 - 2 * mild.view(np.int8)
+    else:
+        inactive_grade = 4 - (mild | ever).view(np.int8) - mild.view(np.int8)
+    grades: I8 = np.where(active, grade_active, inactive_grade)
+    return grades
 
 
 def pga_from_state(
@@ -848,7 +889,8 @@ def pga_from_state(
         + rater
         + visit_sd * e_visit
     )
-    return np.round(np.clip(raw, 0.0, 3.0), 2)
+    # Clipped to 0-3 (np.clip's checks cost more than the two ufuncs).
+    return np.round(np.minimum(np.maximum(raw, 0.0), 3.0), 2)
 
 
 def manifest_severity(present: B, bilag: I8) -> F:
@@ -860,7 +902,8 @@ def manifest_severity(present: B, bilag: I8) -> F:
     structure (lupsim assumption).
     """
     clinical = present.astype(np.float32) @ _CLINICAL_WEIGHTS
-    return (clinical - 6.0) / 4.0 + 0.5 * (bilag == 0).sum(axis=1)
+    n_a = ((bilag == 0).astype(np.float32) @ _ONES_BILAG).astype(np.float64)
+    return (clinical - 6.0) / 4.0 + 0.5 * n_a
 
 
 def _prednisone(noise: Noise, params: Parameters, severity: F, renal: B) -> F:
@@ -925,10 +968,8 @@ def build_patients(
     region_p, race_given_region = _region_race_probs(params, region_codes)
     region_local = _categorical(noise.u_region, region_p)
     region = np.asarray(region_codes, dtype=np.int8)[region_local]
-    race = np.empty(n, dtype=np.int8)
-    for k in range(len(region_codes)):  # a loop over regions, not patients
-        here = region_local == k
-        race[here] = _categorical(noise.u_race[here], race_given_region[k])
+    # Each patient draws from their region's distribution.
+    race = _draw_category(noise.u_race, _cdf(race_given_region)[region_local])
     age = _truncated_normal(
         noise.u_age, params["age_mu"], float(np.exp(params["age_log_sigma"])), *age_range
     )
@@ -995,10 +1036,8 @@ def build_patients(
     )
     ever_domain = None
     if with_history:
-        ever_domain = np.zeros((n, _bilag.N_BILAG_DOMAINS), dtype=bool)
-        for k, idx in enumerate(_BILAG_HIST):
-            if idx.size:
-                ever_domain[:, k] = ever[:, idx].any(axis=1)
+        # Any past manifestation of each domain (a float32 product: counts <= 30).
+        ever_domain = (ever.astype(np.float32) @ _BILAG_HIST_MATRIX) > 0
     latent = BILAG_ACT_LOADING * z_act[:, None] + noise.e_bilag
     grades = bilag_grades(present, new, latent, proteinuria, params, noise.bilag_mild, ever_domain)
     rater = PGA_RATER_SD * noise.e_pga_rater
@@ -1051,15 +1090,23 @@ def build_patients(
 
 
 def _poisson_ppf(u: F, rate: F) -> NDArray[np.int16]:
-    """Inverse-CDF Poisson draw, vectorised (rates here are small, < 10)."""
+    """Inverse-CDF Poisson draw, vectorised (rates here are small, < 10).
+
+    ``u`` and ``rate`` are (n,). Each round adds the next probability to the
+    cumulative distribution of the draws still above it, and only of those:
+    with small rates, few are left after a round or two.
+    """
     k = np.zeros(u.shape, dtype=np.int16)
     p = np.exp(-rate)
-    cdf = p.copy()
+    live = np.flatnonzero(u > p)  # draws above the cumulative distribution so far
+    u_live, rate_live, p_live, cdf_live = u[live], rate[live], p[live], p[live]
     for j in range(1, 40):
-        below = u > cdf
-        if not below.any():
+        if live.size == 0:
             break
-        k += below
-        p = p * rate / j
-        cdf = cdf + p
+        k[live] += 1
+        p_live = p_live * rate_live / j
+        cdf_live = cdf_live + p_live
+        above = u_live > cdf_live
+        live, u_live, rate_live = live[above], u_live[above], rate_live[above]
+        p_live, cdf_live = p_live[above], cdf_live[above]
     return k

@@ -3,20 +3,24 @@
 The split:
 
 - **Calendar (SimPy).** One ``Environment`` per trial runs the conduct: sites
-  open at their activation days; an enrolment process screens each week's
-  arrivals at the open sites (a Poisson number per site), counts screen
+  open at their activation days; an enrolment process screens the arrivals at
+  the open sites (a Poisson number per site) week by week, counts screen
   failures by the first rule broken, and randomises eligible candidates after
   their screening period, until the target is reached; milestone processes
   fire interim looks when "N patients reached week W", and the final data cut
   fires when the last patient reaches the primary visit. Where sites have a
   limited number of infusion chairs, every dosing visit queues for a chair
-  (``simpy.Resource``) and waits, to the next clinic day if need be. A
-  BLISS-52-sized trial costs a few hundred SimPy events.
+  (``simpy.Resource``) and waits, to the next clinic day if need be. The
+  enrolment process waits a whole block of weeks at a time (it knows from the
+  arrivals in which week the target is met), so a BLISS-52-sized trial costs
+  a handful of SimPy events, plus one process per infusion with chairs.
 - **Patients (numpy).** A patient's disease course depends on time since
   randomisation, not on the calendar, so :class:`~lupsim.trial.disease.DiseaseModel`
   advances all randomised patients visit by visit as arrays: no Python loop
-  over patients. The calendar then maps each study day to a calendar day
-  (randomisation day + study day), which is what data cuts and milestones see.
+  over patients. Leaving the study does not feed back into the course, so
+  dropout and treatment failure are judged for every visit at once after it.
+  The calendar then maps each study day to a calendar day (randomisation day
+  + study day), which is what data cuts and milestones see.
 
 Randomness comes from named streams of the replicate's SeedSequence
 (:mod:`lupsim.random`): ``enrolment``, ``screening``, ``baseline`` (the
@@ -27,6 +31,7 @@ model therefore leaves enrolment and randomisation untouched.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -35,7 +40,7 @@ import numpy as np
 import simpy
 from numpy.typing import NDArray
 
-from lupsim.cohort.calibration import calibrate
+from lupsim.cohort.calibration import CalibrationResult, calibrate
 from lupsim.cohort.cohort import draw_candidates
 from lupsim.cohort.columns import PatientView
 from lupsim.cohort.eligibility import parse_rule
@@ -44,7 +49,7 @@ from lupsim.errors import ScenarioError
 from lupsim.random import replicate_seed, stream
 from lupsim.trial.dataset import EventLog, TrialDataset, VisitArrays
 from lupsim.trial.design import TrialDesign
-from lupsim.trial.disease import DiseaseModel, DiseaseParameters
+from lupsim.trial.disease import Course, DiseaseModel, DiseaseParameters
 from lupsim.trial.pkpd import PKPD, REFERENCE_WEIGHT_KG, effect_curve
 from lupsim.trial.randomisation import allocate, stratum_codes
 
@@ -56,6 +61,11 @@ __all__ = ["simulate_trial"]
 # Enrolment that has not reached its target after this long is a design error.
 _MAX_ENROLMENT_DAYS = 365.0 * 15
 _WEIGHT_BIN_KG = 5.0
+#: Arrivals of a block of enrolment calendar: this many times the candidates
+#: expected to give the eligible patients still needed (plus 30), so that one
+#: block almost always suffices. (Candidates past the one that completes
+#: enrolment are generated for nothing: about 15% of them with BLISS-52.)
+_BLOCK_MARGIN = 1.15
 
 
 @dataclass
@@ -94,8 +104,10 @@ def _horizon(
 ) -> float:
     """First day by which ``wanted`` arrivals are expected after ``start``."""
 
+    opens = np.maximum(activation, start)
+
     def expected(t: float) -> float:
-        return float(rate_per_day * np.maximum(t - np.maximum(activation, start), 0.0).sum())
+        return float(rate_per_day * np.maximum(t - opens, 0.0).sum())
 
     lo, hi = start, start + 7.0
     while expected(hi) < wanted:
@@ -119,7 +131,24 @@ class _Block:
     first_failure: NDArray[np.int16]
     screening: NDArray[np.float64]
     stop: float
-    taken: list[NDArray[np.intp]]
+    screened: int = 0  # arrivals screened (a prefix of the block)
+
+
+def _week_ending_after(t0: float, x: float, *, inclusive: bool = False) -> int:
+    """Smallest ``j >= 0`` whose week, counted from ``t0``, ends after ``x``:
+    ``x < t0 + 7 (j + 1)`` (``<=`` if ``inclusive``). Week ends are whole
+    numbers of days, exact in floating point, as SimPy's clock reaches them."""
+
+    def ends_after(j: int) -> bool:
+        end = t0 + 7.0 * (j + 1)
+        return x <= end if inclusive else x < end
+
+    j = max(math.ceil((x - t0) / 7.0) - 1, 0)
+    while not ends_after(j):
+        j += 1
+    while j > 0 and ends_after(j - 1):
+        j -= 1
+    return j
 
 
 def _enrol(
@@ -136,85 +165,105 @@ def _enrol(
 
     Arrivals are drawn a block of calendar at a time (block ``k`` from the
     streams ``("enrolment", k)`` and ``("baseline", k)``), each block long
-    enough for about 15% more eligible candidates than are still needed at the
-    expected pass rate. The enrolment process walks the calendar a week at a
-    time, screens that week's arrivals, and stops screening once the target is
-    met; each eligible candidate is randomised after a screening period.
+    enough for :data:`_BLOCK_MARGIN` times the candidates expected to give the
+    eligible patients still needed (plus 30). Screening goes week by week in
+    arrival order and stops once the target is met; each eligible candidate is
+    randomised after a screening period. A week screens the arrivals before its
+    end that earlier weeks did not, so the enrolment process finds, for each
+    block, the week in which the target is met or the block is used up (the
+    next block is drawn then) and waits on the calendar until that week is
+    over: one SimPy event per block rather than per week, the same screening.
     """
     en = design.enrolment
     target = design.n_randomised
     rate = en.screening_rate_per_site_week / 7.0
     blocks: list[_Block] = []
-    state = {"eligible": 0, "screened": 0, "pos": 0}
-    start = [0.0]
-    failures = np.zeros(n_rules, dtype=np.int64)
 
-    def new_block() -> None:
+    def new_block(start: float, eligible_so_far: int) -> _Block:
         k = len(blocks)
-        wanted = 1.15 * (target - state["eligible"]) / max(pass_rate, 0.01) + 30.0
-        stop = _horizon(activation, rate, wanted, start[0])
-        day, site = _arrival_block(activation, start[0], stop, rate, stream(ss, "enrolment", k))
+        wanted = _BLOCK_MARGIN * (target - eligible_so_far) / max(pass_rate, 0.01) + 30.0
+        stop = _horizon(activation, rate, wanted, start)
+        day, site = _arrival_block(activation, start, stop, rate, stream(ss, "enrolment", k))
         size = max(int(day.size), 1)
         p, eligible, ff = draw_candidates(
             scenario.population, params, ss, k, scenario.eligibility, size=size
         )
         screening = stream(ss, "screening", k).uniform(*en.screening_days, size=size)
-        blocks.append(
-            _Block(day, site, p, eligible[: day.size], ff[: day.size], screening, stop, [])
-        )
-        start[0] = stop
-        state["pos"] = 0
+        block = _Block(day, site, p, eligible[: day.size], ff[: day.size], screening, stop)
+        blocks.append(block)
+        return block
 
     def process(env: simpy.Environment) -> Any:
-        new_block()
-        while state["eligible"] < target:
-            t0 = float(env.now)
-            if t0 > _MAX_ENROLMENT_DAYS:
+        got = 0
+        start = 0.0
+        while True:
+            t0 = float(env.now)  # a week boundary
+            b = new_block(start, got)
+            pos = np.flatnonzero(b.eligible)
+            need = target - got
+            if pos.size >= need:
+                # The target is met by the need-th eligible arrival, in its week.
+                b.screened = int(pos[need - 1]) + 1
+                weeks = _week_ending_after(t0, float(b.day[b.screened - 1]))
+            else:
+                # Used up in the first week that ends at or after its stop: that
+                # week screens what is left, and the next block is drawn at its end.
+                weeks = _week_ending_after(t0, b.stop, inclusive=True)
+                b.screened = int(np.searchsorted(b.day, t0 + 7.0 * (weeks + 1), side="left"))
+                pos = pos[pos < b.screened]
+            if t0 + 7.0 * weeks > _MAX_ENROLMENT_DAYS:
                 raise ScenarioError(
                     f"design.enrolment: after {_MAX_ENROLMENT_DAYS / 365:.0f} years only "
-                    f"{state['eligible']} of {target} patients were enrolled; raise "
+                    f"{got} of {target} patients were enrolled; raise "
                     "screening_rate_per_site_week or sites, or relax the eligibility rules"
                 )
-            b = blocks[-1]
-            lo = state["pos"]
-            end = int(np.searchsorted(b.day, t0 + 7.0, side="left"))
-            if end > lo:
-                pos = np.flatnonzero(b.eligible[lo:end]) + lo
-                need = target - state["eligible"]
-                # Screening stops once the target is met.
-                last = int(pos[need - 1]) + 1 if pos.size >= need else end
-                take = pos[pos < last]
-                f = b.first_failure[lo:last]
-                failures[:] += np.bincount(f[f >= 0], minlength=n_rules)[:n_rules]
-                b.taken.append(take)
-                state["screened"] += last - lo
-                state["eligible"] += take.size
-                state["pos"] = last
-            if state["eligible"] < target and t0 + 7.0 >= b.stop:
-                new_block()  # this stretch of calendar is used up: draw the next
-            yield env.timeout(7.0)
+            yield env.timeout(7.0 * (weeks + 1))
+            if pos.size >= need:
+                return
+            got += int(pos.size)
+            start = b.stop
 
     env.process(process(env))
     env.run()
-    takes = [np.concatenate(b.taken) if b.taken else np.zeros(0, np.intp) for b in blocks]
-    patients = PatientArrays.concat(
-        [b.patients.take(t) for b, t in zip(blocks, takes, strict=True)]
-    )
+    takes = [np.flatnonzero(b.eligible[: b.screened]) for b in blocks]
     site = np.concatenate([b.site[t] for b, t in zip(blocks, takes, strict=True)])
     screened = np.concatenate([b.day[t] for b, t in zip(blocks, takes, strict=True)])
     rand = screened + np.concatenate([b.screening[t] for b, t in zip(blocks, takes, strict=True)])
     order = np.argsort(rand, kind="stable")
-    n = state["screened"]
+    if len(blocks) == 1:
+        patients = blocks[0].patients.take(takes[0][order])
+    else:
+        patients = PatientArrays.concat(
+            [b.patients.take(t) for b, t in zip(blocks, takes, strict=True)]
+        ).take(order)
+    ff = np.concatenate([b.first_failure[: b.screened] for b in blocks])
     return _Enrolled(
-        patients=patients.take(order),
+        patients=patients,
         site=site[order],
         screened_day=screened[order],
         rand_day=rand[order],
-        n_screened=n,
-        failures=failures,
-        screen_days=np.concatenate([b.day for b in blocks])[:n],
-        screen_first_failure=np.concatenate([b.first_failure for b in blocks])[:n],
+        n_screened=int(ff.size),
+        failures=np.bincount(ff[ff >= 0], minlength=n_rules)[:n_rules].astype(np.int64),
+        screen_days=np.concatenate([b.day[: b.screened] for b in blocks]),
+        screen_first_failure=ff,
     )
+
+
+# The last scenario's fit. Populations and rules are frozen, so the same objects
+# have the same fit: replicates of one scenario skip even the JSON dump that
+# calibrate() keys its cache with.
+_LAST_FIT: list[tuple[Any, Any, CalibrationResult]] = []
+
+
+def _calibration(scenario: Scenario) -> CalibrationResult:
+    """``calibrate(scenario.population, scenario.eligibility)``, remembered."""
+    population, eligibility = scenario.population, scenario.eligibility
+    for pop, elig, fit in _LAST_FIT:
+        if pop is population and elig is eligibility:
+            return fit
+    fit = calibrate(population, eligibility)
+    _LAST_FIT[:] = [(population, eligibility, fit)]
+    return fit
 
 
 @lru_cache(maxsize=256)
@@ -238,19 +287,38 @@ def _effects_at(
     """Drug effect of each patient at each visit, (n, visits)."""
     out = np.zeros(day_idx.shape)
     for a, spec in enumerate(design.arms):
-        rows = np.flatnonzero(arm == a)
-        if spec.drug != "anti_baff" or rows.size == 0:
+        if spec.drug != "anti_baff":
             continue
+        rows = np.flatnonzero(arm == a)
+        if rows.size == 0:
+            continue
+        arm_json = _arm_json(spec)
         if spec.route == "iv":
             # mg/kg dosing: concentrations do not depend on weight.
-            curve = _effect(spec.model_dump_json(), pk, last_day, REFERENCE_WEIGHT_KG)
+            curve = _effect(arm_json, pk, last_day, REFERENCE_WEIGHT_KG)
             out[rows] = curve[day_idx[rows]]
         else:
             bins = _WEIGHT_BIN_KG * np.round(weight[rows] / _WEIGHT_BIN_KG)
             for b in np.unique(bins):
                 sel = rows[bins == b]
-                out[sel] = _effect(spec.model_dump_json(), pk, last_day, float(b))[day_idx[sel]]
+                out[sel] = _effect(arm_json, pk, last_day, float(b))[day_idx[sel]]
     return out
+
+
+# JSON of the arms seen last (arms are frozen: the same object, the same JSON).
+_ARM_JSON: dict[int, tuple[Any, str]] = {}
+
+
+def _arm_json(arm: Any) -> str:
+    """``arm.model_dump_json()``, the key of the effect-curve cache, remembered."""
+    hit = _ARM_JSON.get(id(arm))
+    if hit is not None and hit[0] is arm:
+        return hit[1]
+    if len(_ARM_JSON) > 64:
+        _ARM_JSON.clear()
+    text = arm.model_dump_json()
+    _ARM_JSON[id(arm)] = (arm, text)
+    return text
 
 
 def _strata(
@@ -308,7 +376,7 @@ def simulate_trial(
         pkpd = PKPD() if scenario.pkpd is None else scenario.pkpd.apply(PKPD())
     pk = pkpd
     ss = replicate_seed(seed, replicate)
-    fit = calibrate(scenario.population, scenario.eligibility)
+    fit = _calibration(scenario)
     params = cohort_parameters if cohort_parameters is not None else fit.parameters
     pass_rate = fit.pass_rate
     env = simpy.Environment()
@@ -339,47 +407,11 @@ def simulate_trial(
     model = DiseaseModel(
         patients, params, disease, design.steroids, design.rescue, design.discontinuation
     )
-    model.prepare(intervals)
-    rng_dis = stream(ss, "disease")
-    rng_ster = stream(ss, "steroids")
-    rng_drop = stream(ss, "dropout")
-    records = [model.baseline_record()]
-    observed = np.zeros((n, n_visits), dtype=bool)
-    observed[:, 0] = True
-    in_study = np.ones(n, dtype=bool)
-    failed = np.zeros((n, n_visits), dtype=bool)
-    fail_now = np.zeros(n, dtype=bool)
-    disc_visit = np.full(n, -1, dtype=np.int16)
-    disc_reason = np.full(n, -1, dtype=np.int8)
-    disc_day = np.full(n, np.nan)
     weeks = design.visit_weeks()
-    lo, hi = design.steroids.failure_window_weeks
-    pred0 = patients.prednisone_mg
-    is0 = patients.immunosuppressant
-    for k in range(1, n_visits):
-        dt = intervals[:, k - 1]
-        rec = model.step(k - 1, effects[:, k], weeks[k], rng_dis, rng_ster)
-        records.append(rec)
-        observed[:, k] = in_study
-        # Treatment failure is judged at visits the patient attends.
-        event = rec.rescue & design.rescue.severe_flare_is_failure
-        event |= model.state.immunosuppressant != is0
-        if lo <= weeks[k] <= hi:
-            event |= rec.prednisone_mg > pred0 + 1e-9
-        fail_now |= event & in_study
-        failed[:, k] = fail_now
-        leave, reason = model.dropout(rec, dt, rng_drop)
-        # A patient who leaves does so before the next visit would have fallen.
-        room = intervals[:, k] if k < n_visits - 1 else np.full(n, 28.0)
-        gap = 1.0 + rng_drop.random(n) * np.maximum(room - 2.0, 0.0)
-        if k < n_visits - 1:
-            left = in_study & leave
-            disc_visit[left] = k
-            disc_reason[left] = reason[left]
-            disc_day[left] = day[left, k] + gap[left]
-            in_study &= ~leave
-
-    arrays = _stack(records, observed, day, failed)
+    course = model.run(intervals, effects, weeks, stream(ss, "disease"), stream(ss, "steroids"))
+    observed, disc_visit, disc_reason, disc_day = _dropout(model, course, intervals, day, ss)
+    failed = _treatment_failure(design, patients, course, observed, weeks)
+    arrays = _visit_arrays(course, observed, day, failed)
     rand_cal = enrolled.rand_day
     events, conduct = _calendar_events(
         design, arrays, rand_cal, activation, enrolled, disc_day, arm, ss
@@ -424,35 +456,99 @@ def simulate_trial(
     )
 
 
-def _stack(
-    records: list[Any],
+def _dropout(
+    model: DiseaseModel,
+    course: Course,
+    intervals: NDArray[np.float64],
+    day: NDArray[np.float64],
+    ss: np.random.SeedSequence,
+) -> tuple[NDArray[np.bool_], NDArray[np.int16], NDArray[np.int8], NDArray[np.float64]]:
+    """Who attends each visit, and when and why each leaver left.
+
+    The ``dropout`` stream gives, visit by visit, three uniforms per patient
+    for the competing hazards and one for the day of leaving. Leaving does not
+    feed back into the disease course, so every visit is judged at once after
+    it. Returns ``observed`` (visits, n), visit-major, and per patient the visit
+    after which they left (-1: completed), the reason and the study day.
+    """
+    n_int, n = intervals.shape[1], intervals.shape[0]
+    u = stream(ss, "dropout").random((n_int, 4 * n))
+    leave, reason = model.dropout(course, intervals, u[:, : 3 * n].reshape(n_int, n, 3))
+    # A patient who leaves does so before the next visit would have fallen.
+    room = np.full((n_int, n), 28.0)
+    room[:-1] = intervals.T[1:]
+    gap = 1.0 + u[:, 3 * n :] * np.maximum(room - 2.0, 0.0)
+    # Leaving after the last visit is completing the study.
+    leaves = leave[:-1]
+    observed = np.ones((n_int + 1, n), dtype=bool)
+    np.logical_not(np.logical_or.accumulate(leaves, axis=0), out=observed[2:])
+    disc_visit = np.full(n, -1, dtype=np.int16)
+    disc_reason = np.full(n, -1, dtype=np.int8)
+    disc_day = np.full(n, np.nan)
+    who = np.flatnonzero(~observed[-1])
+    if who.size:
+        first = np.argmax(leaves[:, who], axis=0)  # the visit left after, minus one
+        disc_visit[who] = first + 1
+        disc_reason[who] = reason[first, who]
+        disc_day[who] = day[who, first + 1] + gap[first, who]
+    return observed, disc_visit, disc_reason, disc_day
+
+
+def _treatment_failure(
+    design: TrialDesign,
+    patients: PatientArrays,
+    course: Course,
+    observed: NDArray[np.bool_],
+    weeks: list[float],
+) -> NDArray[np.bool_]:
+    """Cumulative treatment failure (visits, n): judged at visits the patient attends.
+
+    A severe flare (when the design counts it), a new immunosuppressant, or a
+    prednisone dose above baseline inside the failure window.
+    """
+    event = course.rescue[1:] & design.rescue.severe_flare_is_failure
+    event |= course.immunosuppressant[1:] != patients.immunosuppressant
+    w = np.asarray(weeks[1:])
+    lo, hi = design.steroids.failure_window_weeks
+    window = (lo <= w) & (w <= hi)
+    event |= window[:, None] & (course.prednisone_mg[1:] > patients.prednisone_mg + 1e-9)
+    event &= observed[1:]
+    failed = np.zeros(observed.shape, dtype=bool)
+    np.logical_or.accumulate(event, axis=0, out=failed[1:])
+    return failed
+
+
+def _visit_arrays(
+    course: Course,
     observed: NDArray[np.bool_],
     day: NDArray[np.float64],
     failed: NDArray[np.bool_],
 ) -> VisitArrays:
-    def col(name: str) -> NDArray[Any]:
-        return np.stack([getattr(r, name) for r in records], axis=1)
+    """The visit-major course as (subjects, visits[, features]) arrays: views, no copies."""
+
+    def t(a: NDArray[Any]) -> NDArray[Any]:
+        return a.T if a.ndim == 2 else a.transpose(2, 0, 1)
 
     return VisitArrays(
-        observed=observed,
+        observed=t(observed),
         day=day,
-        selena=col("selena"),
-        sledai_2k=col("sledai_2k"),
-        sledai_original=col("sledai_original"),
-        present=col("present"),
-        new=col("new"),
-        bilag=col("bilag"),
-        pga=col("pga"),
-        prednisone_mg=col("prednisone_mg"),
-        anti_dsdna_iu=col("anti_dsdna_iu"),
-        c3=col("c3"),
-        c4=col("c4"),
-        proteinuria_g=col("proteinuria_g"),
-        flare_mild=col("flare_mild"),
-        flare_severe=col("flare_severe"),
-        flare_severe_modified=col("flare_severe_modified"),
-        rescue=col("rescue"),
-        treatment_failure=failed,
+        selena=t(course.selena),
+        sledai_2k=t(course.sledai_2k),
+        sledai_original=t(course.sledai_original),
+        present=t(course.present),
+        new=t(course.new),
+        bilag=t(course.bilag),
+        pga=t(course.pga),
+        prednisone_mg=t(course.prednisone_mg),
+        anti_dsdna_iu=t(course.anti_dsdna_iu),
+        c3=t(course.c3),
+        c4=t(course.c4),
+        proteinuria_g=t(course.proteinuria_g),
+        flare_mild=t(course.flare_mild),
+        flare_severe=t(course.flare_severe),
+        flare_severe_modified=t(course.flare_severe_modified),
+        rescue=t(course.rescue),
+        treatment_failure=t(failed),
     )
 
 
@@ -474,11 +570,14 @@ def _calendar_events(
     """
     env = simpy.Environment()
     fired: list[tuple[float, str, str]] = []
-    cal = rand_cal[:, None] + arrays.day
+
+    def cal(j: int) -> NDArray[np.float64]:
+        """Calendar day of visit ``j`` of every patient."""
+        return rand_cal + arrays.day[:, j]
 
     def reached(week: float) -> NDArray[np.float64]:
         j = int(np.argmin(np.abs(np.asarray(design.visit_weeks()) - week)))
-        return np.sort(cal[arrays.observed[:, j], j])
+        return np.sort(cal(j)[arrays.observed[:, j]])
 
     def milestone(env: simpy.Environment, when: float, name: str, detail: str) -> Any:
         yield env.timeout(when)
@@ -495,8 +594,11 @@ def _calendar_events(
                     f"{m.name}: {m.n_patients} patients reached week {m.week:g}",
                 )
             )
-    j = len(design.visit_weeks()) - 1
-    ends = np.where(arrays.observed[:, j], cal[:, j], rand_cal + np.nan_to_num(disc_day))
+    j = arrays.day.shape[1] - 1
+    # Completers end at their last visit, leavers when they leave (disc_day
+    # is NaN for completers only).
+    left = np.where(np.isnan(disc_day), 0.0, disc_day)
+    ends = np.where(arrays.observed[:, j], cal(j), rand_cal + left)
     final = float(ends.max()) if ends.size else 0.0
     env.process(milestone(env, final, "data_cut", "final: last patient reached the last visit"))
     conduct: dict[str, Any] = {}

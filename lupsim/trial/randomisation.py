@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,8 +44,8 @@ def stratum_codes(flags: NDArray[np.bool_]) -> NDArray[np.int32]:
     return (flags.astype(np.int32) @ weights).astype(np.int32)
 
 
-#: Blocks drawn per batch; batch ``j`` of a stratum has its own stream, so a
-#: stratum's allocation list is the same sequence however long it gets.
+#: Blocks drawn per batch; a stratum's batches come one after the other from
+#: its stream, so its allocation list is the same sequence however long it gets.
 BLOCKS_PER_BATCH = 32
 
 
@@ -70,38 +71,65 @@ def block_list(
     ...     == np.bincount(arms[blocks == b], minlength=2).tolist()[1] for b in np.unique(blocks))
     True
     """
+    arms, sizes = _permuted_blocks(n, allocation, block_sizes, rng)
+    # Only the blocks needed to cover n entries (the last may be incomplete).
+    keep = int(np.searchsorted(np.cumsum(sizes), n)) + 1
+    blocks = np.repeat(np.arange(keep, dtype=np.int32), sizes[:keep])
+    return arms[: blocks.size], blocks
+
+
+def _permuted_blocks(
+    n: int,
+    allocation: tuple[int, ...],
+    block_sizes: tuple[int, ...],
+    rng: np.random.Generator | Callable[[int], np.random.Generator],
+) -> tuple[NDArray[np.int8], NDArray[np.int64]]:
+    """Whole batches of permuted blocks covering at least ``n`` entries: the
+    arms, and the size of each block (see :func:`block_list`)."""
     rng_for_batch = rng if callable(rng) else (lambda _j: rng)
-    base = np.repeat(np.arange(len(allocation), dtype=np.int8), allocation)
-    total = base.size
-    allowed = np.asarray(block_sizes, dtype=np.int64)
+    template, allowed, one_size = _layout(allocation, block_sizes)
+    widest = template.size
     arms: list[NDArray[np.int8]] = []
     sizes_all: list[NDArray[np.int64]] = []
     made = 0
     j = 0
     while made < n:
         g = rng_for_batch(j)
-        if allowed.size > 1:
+        if one_size is None:
             sizes = allowed[g.integers(allowed.size, size=BLOCKS_PER_BATCH)]
         else:
-            sizes = np.full(BLOCKS_PER_BATCH, allowed[0])
-        widest = int(allowed.max())
-        # The first s entries of this template are a block of size s in exactly
-        # the allocation ratio (every size is a multiple of the total).
-        template = np.tile(base, widest // total)
+            sizes = one_size
         keys = g.random((BLOCKS_PER_BATCH, widest))
-        inside = np.arange(widest)[None, :] < sizes[:, None]
-        keys[~inside] = np.inf
-        order = np.argsort(keys, axis=1, kind="stable")
-        arms.append(template[order][inside].astype(np.int8))
+        if one_size is None:
+            inside = np.arange(widest)[None, :] < sizes[:, None]
+            keys[~inside] = np.inf
+            order = np.argsort(keys, axis=1, kind="stable")
+            arms.append(template[order][inside])
+            made += int(sizes.sum())
+        else:  # every block is the widest: nothing to mask
+            arms.append(template[np.argsort(keys, axis=1, kind="stable")].ravel())
+            made += BLOCKS_PER_BATCH * widest
         sizes_all.append(sizes)
-        made += int(sizes.sum())
         j += 1
-    sizes_cat = np.concatenate(sizes_all)
-    # Only the blocks needed to cover n entries (the last may be incomplete).
-    keep = int(np.searchsorted(np.cumsum(sizes_cat), n)) + 1
-    sizes_cat = sizes_cat[:keep]
-    blocks = np.repeat(np.arange(keep, dtype=np.int32), sizes_cat)
-    return np.concatenate(arms)[: blocks.size], blocks
+    return np.concatenate(arms), np.concatenate(sizes_all)
+
+
+@lru_cache(maxsize=64)
+def _layout(
+    allocation: tuple[int, ...], block_sizes: tuple[int, ...]
+) -> tuple[NDArray[np.int8], NDArray[np.int64], NDArray[np.int64] | None]:
+    """The widest block's template, the permitted sizes, and (with a single
+    permitted size) the sizes of a batch of blocks. Read-only."""
+    base = np.repeat(np.arange(len(allocation), dtype=np.int8), allocation)
+    allowed = np.asarray(block_sizes, dtype=np.int64)
+    # The first s entries of this template are a block of size s in exactly
+    # the allocation ratio (every size is a multiple of the total).
+    template = np.tile(base, int(allowed.max()) // base.size)
+    one_size = np.full(BLOCKS_PER_BATCH, allowed[0]) if allowed.size == 1 else None
+    for a in (template, allowed, one_size):
+        if a is not None:
+            a.setflags(write=False)
+    return template, allowed, one_size
 
 
 def allocate(
@@ -121,14 +149,19 @@ def allocate(
     block_sizes
         Permitted block sizes (multiples of ``sum(allocation)``).
     seed
-        The replicate's SeedSequence; stratum ``s`` uses the streams
-        ``("randomisation", s, j)`` for its batches of blocks ``j``.
+        The replicate's SeedSequence; stratum ``s`` draws its batches of
+        blocks from the stream ``("randomisation", s)``.
     """
     arms = np.empty(strata.size, dtype=np.int8)
-    for s in np.unique(strata):
-        idx = np.flatnonzero(strata == s)
-        seq, _ = block_list(
-            idx.size, allocation, block_sizes, stream(seed, "randomisation", int(s))
-        )
-        arms[idx] = seq[: idx.size]
+    # Patients of each stratum, in randomisation order: runs of a stable sort.
+    by_stratum = np.argsort(strata, kind="stable")
+    ordered = strata[by_stratum]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    counts = np.diff(np.append(starts, strata.size))
+    for s, start, count in zip(
+        ordered[starts].tolist(), starts.tolist(), counts.tolist(), strict=True
+    ):
+        # The stratum's allocation list (block_list without the block numbers).
+        seq, _ = _permuted_blocks(count, allocation, block_sizes, stream(seed, "randomisation", s))
+        arms[by_stratum[start : start + count]] = seq[:count]
     return arms
