@@ -41,7 +41,7 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _seed(text: str) -> int:
+def _nonnegative_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -49,6 +49,10 @@ def _seed(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
     return value
+
+
+# A seed is any non-negative whole number.
+_seed = _nonnegative_int
 
 
 def _json_number(x: float) -> float | None:
@@ -311,6 +315,30 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from lupsim.report import build_report
+    from lupsim.scenario import load_scenario
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise LupsimError(f"--out {out}: the report is one HTML page; give a name ending in .html")
+    if not out.parent.exists():
+        raise LupsimError(f"--out {out}: directory {out.parent} does not exist; create it first")
+    if args.power_n and not args.replicates:
+        raise LupsimError("--power-n draws a power curve, which needs --replicates N (N > 0)")
+    scenario = load_scenario(args.scenario)
+    report = build_report(
+        scenario,
+        args.seed,
+        replicates=args.replicates,
+        power_sizes=args.power_n,
+        power_replicates=args.power_replicates,
+    )
+    path = report.write(out)
+    print(f"wrote {path}")
+    return 0
+
+
 def _cmd_scenarios(args: argparse.Namespace) -> int:
     from importlib import resources
 
@@ -500,6 +528,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--control", help="name of the control arm (default: placebo or the first)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     p.set_defaults(func=_cmd_analyse)
+
+    p = sub.add_parser(
+        "report",
+        help="write a self-contained HTML report of a simulated trial",
+        description="Simulate the scenario's trial, analyse it and write one HTML page: "
+        "scenario, CONSORT flow, Table 1 by arm, primary and secondary results, "
+        "figures and (with --replicates) Monte Carlo SEs and a power curve.",
+    )
+    p.add_argument("scenario", help="bundled scenario name or path to a .toml file")
+    p.add_argument("--out", required=True, metavar="HTML", help="file to write (report.html)")
+    p.add_argument("--seed", type=_seed, default=1, help="seed of the run (1)")
+    p.add_argument(
+        "--replicates",
+        type=_nonnegative_int,
+        default=0,
+        help="also simulate this many trials for Monte Carlo SEs and a power curve (0)",
+    )
+    p.add_argument(
+        "--power-n",
+        type=_sizes,
+        metavar="N1,N2,...",
+        help="total sizes of the power curve (default: around the design's size)",
+    )
+    p.add_argument(
+        "--power-replicates",
+        type=_positive_int,
+        default=200,
+        help="trials per size of the power curve (200)",
+    )
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser(
         "scenarios",

@@ -1,0 +1,585 @@
+"""The report's figures and Table 1, each drawn from lupsim.analysis results.
+
+Every figure is a function of a trial (or of a result) that draws on the
+matplotlib Axes it is given, or on a new one, and returns that Axes, so the
+same picture serves a notebook, a script and the HTML report
+(:mod:`lupsim.report.html`).
+
+The numbers come from :mod:`lupsim.analysis` (endpoints, subgroup odds
+ratios, Kaplan-Meier curves, power) and from :mod:`lupsim.cohort.table` (the
+Table 1 figures, the per-visit intervals from
+:mod:`lupsim.analysis.summaries`); this module places them on a page.
+
+Examples
+--------
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> from lupsim.scenario import load_scenario
+>>> from lupsim.trial import simulate_trial
+>>> ds = simulate_trial(load_scenario("bliss52"), seed=1)
+>>> ax = sri_by_visit(ds)
+>>> len(ax.lines)   # one line per arm
+3
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from lupsim.analysis import endpoints, subgroups, survival
+from lupsim.analysis.power import PowerResult
+from lupsim.analysis.summaries import sledai_change, sri_rates
+from lupsim.cohort import table as cohort_table
+from lupsim.cohort.columns import PatientView
+from lupsim.cohort.model import C3_LOW, C4_LOW, DSDNA_POSITIVE_IU
+from lupsim.cohort.vocabulary import RACE_GROUPS, REGIONS
+from lupsim.errors import LupsimError
+from lupsim.trial.dataset import TrialDataset
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.text import Text
+
+__all__ = [
+    "SRI_COMPONENTS",
+    "TABLE1_VARIABLES",
+    "consort_diagram",
+    "forest",
+    "forest_height",
+    "kaplan_meier",
+    "power_curve",
+    "sledai_change_over_time",
+    "sri_by_visit",
+    "sri_components",
+    "table1_by_arm",
+]
+
+#: Table 1 rows (variables of :data:`lupsim.cohort.table.ROWS`), in order.
+#: Race and region rows no subject of the trial falls in are left out.
+TABLE1_VARIABLES: tuple[str, ...] = (
+    "female_pct",
+    "age_mean",
+    "age_sd",
+    *(f"race_{g}_pct" for g in RACE_GROUPS),
+    *(f"region_{r}_pct" for r in REGIONS),
+    "sledai_mean",
+    "sledai_sd",
+    "pga_mean",
+    "pga_sd",
+    "bilag_any_a_pct",
+    "anti_dsdna_pct",
+    "low_c3_pct",
+    "low_c4_pct",
+    "serologically_active_pct",
+    "proteinuria_ge_2g_pct",
+    "prednisone_pct",
+    "prednisone_mean_mg",
+    "prednisone_sd_mg",
+    "antimalarial_pct",
+    "immunosuppressant_pct",
+)
+
+#: The bars of :func:`sri_components`: column of ``arm_summary`` -> label.
+SRI_COMPONENTS: dict[str, str] = {
+    "sledai_reduction4": ">= 4-point SELENA-SLEDAI reduction",
+    "no_bilag_worsening": "no BILAG worsening",
+    "no_pga_worsening": "no PGA worsening (< 0.3)",
+    "sri4": "SRI-4 response",
+}
+
+_LEVEL = 0.95
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
+    """The Axes to draw on: the one given, or a new figure's."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, new = plt.subplots(figsize=figsize)
+    return new
+
+
+def _label(code: str) -> str:
+    """A code such as ``lack_of_efficacy`` as words."""
+    return code.replace("_", " ")
+
+
+# -- CONSORT -------------------------------------------------------------------
+
+
+def consort_diagram(ds: TrialDataset, ax: Axes | None = None) -> Axes:
+    """CONSORT flow diagram: screening, randomisation, and each arm's course.
+
+    Boxes (text with a box patch) for: screened; screen failures, each by the
+    first eligibility rule it broke (``ds.screening``); randomised; and per
+    arm: allocated, discontinued by reason (``DCSREAS`` of
+    ``ds.subjects``), and completed the primary visit (with everyone
+    randomised analysed, as intention-to-treat). Arrows are annotations that
+    join the boxes.
+
+    Parameters
+    ----------
+    ds
+        The trial.
+    ax
+        Axes to draw on (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``3 + 3 x arms`` boxed texts and ``2 + 3 x arms`` arrows.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from lupsim.scenario import load_scenario
+    >>> from lupsim.trial import simulate_trial
+    >>> ax = consort_diagram(simulate_trial(load_scenario("bliss52"), seed=1))
+    >>> sum(t.get_bbox_patch() is not None for t in ax.texts)
+    12
+    """
+    ax = _axes(ax, (2.9 * len(ds.arms) + 1.5, 7.5))
+    ax.set_axis_off()
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(0.0, 1.0)
+    sub = ds.subjects
+    screened = int(ds.screening.get("screened", ds.n))
+    failures: dict[str, int] = dict(ds.screening.get("failures", {}))
+    box = {"boxstyle": "round,pad=0.5", "facecolor": "#f4f6fb", "edgecolor": "#34495e"}
+    size = 8.5
+
+    def text(x: float, y: float, body: str, **kw: Any) -> Text:
+        style = {"ha": "center", "va": "center", "fontsize": size, "bbox": box, **kw}
+        return ax.text(x, y, body, transform=ax.transAxes, **style)
+
+    def arrow(
+        start: Text | tuple[float, float], end: Text, end_at: tuple[float, float] = (0.5, 1.0)
+    ) -> None:
+        """From the bottom of a box (or a point of the axes) to a point of
+        another box. Box anchors are fractions of the box's own extent, so
+        arrows meet its edge whatever size its text makes it."""
+        ax.annotate(
+            "",
+            xy=end_at,
+            xycoords=end,
+            xytext=start if isinstance(start, tuple) else (0.5, 0.0),
+            textcoords=ax.transAxes if isinstance(start, tuple) else start,
+            arrowprops={"arrowstyle": "-|>", "color": "#34495e", "shrinkA": 0, "shrinkB": 2},
+        )
+
+    top = text(0.5, 0.94, f"Assessed for eligibility\nn = {screened}")
+    lines = [f"Excluded (screen failures)\nn = {screened - ds.n}"]
+    lines += [f"  {_screen_rule(rule)}: {count}" for rule, count in failures.items()]
+    excluded = text(0.72, 0.79, "\n".join(lines), ha="left", fontsize=size - 1)
+    randomised = text(0.5, 0.62, f"Randomised\nn = {ds.n}")
+    arrow(top, randomised)
+    arrow((0.5, 0.79), excluded, (0.0, 0.5))  # branching off the trunk
+
+    n_arms = len(ds.arms)
+    for k, name in enumerate(ds.arms):
+        x = (k + 0.5) / n_arms
+        in_arm = sub["arm_index"].to_numpy() == k
+        reasons = sub.loc[in_arm, "DCSREAS"]
+        left = reasons[reasons != ""].value_counts()
+        completed = int(sub.loc[in_arm, "COMPLFL"].sum())
+        n_arm = int(in_arm.sum())
+        allocated = text(x, 0.45, f"Allocated to {name}\nn = {n_arm}")
+        disc = [f"Discontinued\nn = {int(left.sum())}"]
+        disc += [f"{_label(str(r))}: {int(c)}" for r, c in left.items()]
+        discontinued = text(x, 0.27, "\n".join(disc), fontsize=size - 1)
+        done = [f"Completed week {ds.primary_week:g}\nn = {completed}"]
+        ongoing = n_arm - completed - int(left.sum())
+        if ongoing:
+            done.append(f"not yet at week {ds.primary_week:g}: {ongoing}")
+        done.append(f"Analysed (ITT): {n_arm}")
+        analysed = text(x, 0.07, "\n".join(done), fontsize=size - 1)
+        arrow(randomised, allocated)
+        arrow(allocated, discontinued)
+        arrow(discontinued, analysed)
+    ax.set_title(f"{ds.scenario}: participant flow")
+    return ax
+
+
+def _screen_rule(rule: str) -> str:
+    """``'include: x >= 6'`` as ``'not x >= 6'``; ``'exclude: y'`` as ``'y'``."""
+    kind, _, text = rule.partition(": ")
+    if kind == "include":
+        return f"not {text}"
+    return text if kind == "exclude" else rule
+
+
+# -- Table 1 -------------------------------------------------------------------
+
+
+class _BaselineView(PatientView):
+    """Baseline variables of randomised subjects, under the names that
+    :mod:`lupsim.cohort.columns` gives them, so that the Table 1 figures of a
+    trial are computed by the very functions that make the cohort's."""
+
+    def __init__(self, values: dict[str, NDArray[Any]]) -> None:
+        self._cache = values
+
+    def __getitem__(self, name: str) -> NDArray[Any]:
+        return self._cache[name]
+
+    def subset(self, mask: NDArray[np.bool_]) -> _BaselineView:
+        return _BaselineView({k: v[mask] for k, v in self._cache.items()})
+
+
+def _baseline_view(ds: TrialDataset) -> _BaselineView:
+    s = ds.subjects
+    race = s["RACE"].to_numpy(dtype=object)
+    region = s["REGION"].to_numpy(dtype=object)
+    dsdna = s["DSDNABL"].to_numpy(dtype=np.float64)
+    c3 = s["C3BL"].to_numpy(dtype=np.float64)
+    c4 = s["C4BL"].to_numpy(dtype=np.float64)
+    pred = s["PREDBL"].to_numpy(dtype=np.float64)
+    values: dict[str, NDArray[Any]] = {
+        "female": (s["SEX"] == "F").to_numpy(),
+        "age": s["AGE"].to_numpy(dtype=np.float64),
+        **{f"race_{g}": race == g for g in RACE_GROUPS},
+        **{f"region_{r}": region == r for r in REGIONS},
+        "selena_sledai": s["SELENABL"].to_numpy(dtype=np.float64),
+        "pga": s["PGABL"].to_numpy(dtype=np.float64),
+        # BILAG grades are visit measurements; column 0 is the baseline visit.
+        "bilag_any_a": (ds.arrays.bilag[:, 0] == 0).any(axis=1),
+        "anti_dsdna_positive": dsdna >= DSDNA_POSITIVE_IU,
+        "low_c3": c3 < C3_LOW,
+        "low_c4": c4 < C4_LOW,
+        "serologically_active": s["SEROACT"].to_numpy(dtype=bool),
+        "proteinuria_g": s["PROTBL"].to_numpy(dtype=np.float64),
+        "on_prednisone": pred > 0,
+        "prednisone_mg": pred,
+        "antimalarial": s["ANTIMAL"].to_numpy(dtype=bool),
+        "immunosuppressant": s["ISBL"].to_numpy(dtype=bool),
+    }
+    return _BaselineView(values)
+
+
+def table1_by_arm(ds: TrialDataset, *, formatted: bool = False) -> pd.DataFrame:
+    """Baseline characteristics per arm and overall (Table 1).
+
+    The figures are those of :func:`lupsim.cohort.table.statistics` (the
+    same definitions as the cohort's Table 1 and the calibration targets):
+    percentages, means and SDs, with prednisone dose among users.
+
+    Parameters
+    ----------
+    ds
+        The trial.
+    formatted
+        Return text cells for people to read: ``n``, percentages to one
+        decimal, and means with their SD as ``mean (SD)`` on one row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        By default, one row per variable (index: ``n`` then
+        :data:`TABLE1_VARIABLES`, less race and region groups nobody is
+        in), a ``label`` column and one numeric column per arm then ``all``.
+        With ``formatted``, indexed by label with one text column per arm
+        then ``all``.
+
+    Examples
+    --------
+    >>> from lupsim.scenario import load_scenario
+    >>> from lupsim.trial import simulate_trial
+    >>> t = table1_by_arm(simulate_trial(load_scenario("bliss52"), seed=1))
+    >>> t.columns.tolist()
+    ['label', 'placebo', 'belimumab_1mg', 'belimumab_10mg', 'all']
+    >>> int(t.loc["n", "all"])
+    865
+    """
+    view = _baseline_view(ds)
+    arm = ds.arm_index
+    groups = {name: arm == k for k, name in enumerate(ds.arms)}
+    groups["all"] = np.ones(ds.n, dtype=bool)
+    columns: dict[str, dict[str, float]] = {}
+    for name, mask in groups.items():
+        part = view.subset(mask)
+        figures = cohort_table.statistics(part, TABLE1_VARIABLES)
+        columns[name] = {"n": float(mask.sum()), **figures}
+    frame = pd.DataFrame(columns)
+    labels = {"n": "Randomised, n"} | {v: cohort_table.ROW_INDEX[v].label for v in TABLE1_VARIABLES}
+    frame.insert(0, "label", [labels[v] for v in frame.index])
+    nobody = [
+        v for v in frame.index if v.startswith(("race_", "region_")) and frame.loc[v, "all"] == 0.0
+    ]
+    frame = frame.drop(index=nobody)
+    return _format_table1(frame) if formatted else frame
+
+
+def _format_table1(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells: ``mean (SD)`` on one row, percentages and n as numbers."""
+    values = [c for c in frame.columns if c != "label"]
+    rows: dict[str, list[str]] = {}
+    sds = {r.sd_of for r in cohort_table.ROWS if r.sd_of}
+    for variable, row in frame.iterrows():
+        v = str(variable)
+        if v in sds:
+            continue  # shown beside its mean
+        spec = cohort_table.ROW_INDEX.get(v)
+        if v == "n":
+            rows[str(row["label"])] = [f"{row[c]:.0f}" for c in values]
+        elif spec is not None and spec.sd_of is not None:
+            label = _mean_sd_label(str(row["label"]))
+            sds_of = frame.loc[spec.sd_of, values].to_numpy(dtype=np.float64)
+            rows[label] = [_mean_sd(row[c], sd) for c, sd in zip(values, sds_of, strict=True)]
+        else:
+            rows[str(row["label"])] = [_number(row[c]) for c in values]
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=values)
+    out.index.name = "characteristic"
+    return out
+
+
+def _mean_sd_label(label: str) -> str:
+    """``'Age, mean (years)'`` as ``'Age, mean (SD, years)'``."""
+    if ", mean (" in label:
+        return label.replace(", mean (", ", mean (SD, ", 1)
+    return label.replace(", mean", ", mean (SD)", 1)
+
+
+def _number(x: float) -> str:
+    return "–" if not np.isfinite(x) else f"{x:.1f}"
+
+
+def _mean_sd(mean: float, sd: float) -> str:
+    return f"{_number(mean)} ({_number(sd)})"
+
+
+# -- response and activity over time -------------------------------------------------
+
+
+def sri_by_visit(
+    data: TrialDataset | pd.DataFrame, ax: Axes | None = None, reduction: int = 4
+) -> Axes:
+    """SRI response rate per arm at each visit, with a 95% band.
+
+    Parameters
+    ----------
+    data
+        A trial (bands: Wilson intervals, :func:`lupsim.analysis.summaries.sri_rates`), or the
+        ``weekly`` frame of :class:`lupsim.runner.SimulationResult` (mean over
+        replicates; bands: +/- 1.96 Monte Carlo SE).
+    ax
+        Axes to draw on (default: a new figure).
+    reduction
+        The SRI's SELENA-SLEDAI reduction (4 for SRI-4).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line and one band per arm.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from lupsim.scenario import load_scenario
+    >>> from lupsim.runner import simulate_replicates
+    >>> res = simulate_replicates(load_scenario("bliss52"), seed=1, replicates=2)
+    >>> len(sri_by_visit(res.weekly).collections)
+    3
+    """
+    ax = _axes(ax, (6.5, 4.0))
+    if isinstance(data, TrialDataset):
+        rates = sri_rates(data, reduction)
+        band = f"{_LEVEL:.0%} Wilson CI"
+        title = f"{data.scenario}: SRI-{reduction} by visit"
+    else:
+        rates = _replicated_rates(data, reduction)
+        band = f"{_LEVEL:.0%} Monte Carlo band"
+        title = f"SRI-{reduction} by visit, mean over replicates"
+    for k, (arm, g) in enumerate(rates.groupby("arm", sort=False)):
+        g = g.sort_values("week")
+        ax.plot(g["week"], g["pct"], "o-", color=f"C{k}", ms=3, label=str(arm))
+        ax.fill_between(g["week"], g["ci_low"], g["ci_high"], color=f"C{k}", alpha=0.15, lw=0)
+    ax.set_xlabel("Week")
+    ax.set_ylabel(f"SRI-{reduction} responders (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title(f"{title} ({band})")
+    ax.legend(loc="upper left", fontsize="small")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def _replicated_rates(weekly: pd.DataFrame, reduction: int) -> pd.DataFrame:
+    col = f"sri{reduction}_pct"
+    if not {"arm", "week", col} <= set(weekly.columns):
+        raise LupsimError(
+            f"sri_by_visit needs a trial or a frame with columns arm, week and {col}; "
+            f"got {', '.join(map(str, weekly.columns))}: pass SimulationResult.weekly"
+        )
+    se = weekly.get(f"{col}_mc_se", pd.Series(0.0, index=weekly.index)).fillna(0.0)
+    z = 1.959963984540054  # 97.5% point of the standard normal
+    return pd.DataFrame(
+        {
+            "arm": weekly["arm"],
+            "week": weekly["week"],
+            "pct": weekly[col],
+            "ci_low": weekly[col] - z * se,
+            "ci_high": weekly[col] + z * se,
+        }
+    )
+
+
+def sledai_change_over_time(ds: TrialDataset, ax: Axes | None = None) -> Axes:
+    """Mean change of SELENA-SLEDAI from baseline per arm over the visits.
+
+    Among subjects seen at each visit, with 95% intervals
+    (:func:`lupsim.analysis.summaries.sledai_change`) and a reference line at no change.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line and one band per arm, and the line at zero.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from lupsim.scenario import load_scenario
+    >>> from lupsim.trial import simulate_trial
+    >>> ax = sledai_change_over_time(simulate_trial(load_scenario("bliss52"), seed=1))
+    >>> len(ax.lines), len(ax.collections)
+    (4, 3)
+    """
+    ax = _axes(ax, (6.5, 4.0))
+    change = sledai_change(ds)
+    for k, (arm, g) in enumerate(change.groupby("arm", sort=False)):
+        ax.plot(g["week"], g["mean"], "o-", color=f"C{k}", ms=3, label=str(arm))
+        ax.fill_between(g["week"], g["ci_low"], g["ci_high"], color=f"C{k}", alpha=0.15, lw=0)
+    ax.axhline(0.0, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("Week")
+    ax.set_ylabel("Change in SELENA-SLEDAI (points)")
+    ax.set_title(f"{ds.scenario}: mean change from baseline among observed ({_LEVEL:.0%} CI)")
+    ax.legend(loc="lower left", fontsize="small")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def sri_components(ds: TrialDataset, ax: Axes | None = None, week: float | None = None) -> Axes:
+    """Grouped bars per arm: the three SRI-4 components and the response.
+
+    Percentages of everyone randomised at ``week`` (default: the primary
+    week), from :func:`lupsim.analysis.endpoints.arm_summary`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``len(SRI_COMPONENTS) x arms`` bars, one bar container per arm.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from lupsim.scenario import load_scenario
+    >>> from lupsim.trial import simulate_trial
+    >>> ax = sri_components(simulate_trial(load_scenario("bliss52"), seed=1))
+    >>> len(ax.patches), len(ax.containers)
+    (12, 3)
+    """
+    ax = _axes(ax, (7.5, 4.0))
+    summary = endpoints.arm_summary(ds, week)
+    cols = list(SRI_COMPONENTS)
+    x = np.arange(len(cols), dtype=np.float64)
+    width = 0.8 / len(ds.arms)
+    for k, arm in enumerate(ds.arms):
+        heights = summary.loc[arm, cols].to_numpy(dtype=np.float64)
+        bars = ax.bar(x + (k - (len(ds.arms) - 1) / 2) * width, heights, width, label=arm)
+        ax.bar_label(bars, fmt="%.0f", fontsize=7, padding=1)
+    ax.set_xticks(x, [textwrap.fill(SRI_COMPONENTS[c], 18) for c in cols], fontsize=8)
+    ax.set_ylabel("Subjects (%)")
+    ax.set_ylim(0, 105)
+    wk = ds.primary_week if week is None else week
+    ax.set_title(f"{ds.scenario}: SRI-4 and its components at week {wk:g}")
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+# -- effects -------------------------------------------------------------------------
+
+
+def forest(
+    ds: TrialDataset,
+    ax: Axes | None = None,
+    endpoint: str = "sri4",
+    frame: pd.DataFrame | None = None,
+) -> Axes:
+    """Forest plot of the endpoint's odds ratio by subgroup.
+
+    Draws :func:`lupsim.analysis.subgroups.forest_plot` of
+    :func:`~lupsim.analysis.subgroups.subgroup_odds_ratios` (the default SLE
+    subgroups), or of ``frame`` if given (its result, already computed).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from lupsim.scenario import load_scenario
+    >>> from lupsim.trial import simulate_trial
+    >>> forest(simulate_trial(load_scenario("bliss52"), seed=1)).get_xscale()
+    'log'
+    """
+    if frame is None:
+        frame = subgroups.subgroup_odds_ratios(ds, endpoint)
+    return subgroups.forest_plot(frame, ax)
+
+
+def forest_height(frame: pd.DataFrame) -> float:
+    """Figure height (inches) that gives each row of a forest plot room.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"subgroup": ["overall", "sex", "sex"], "level": ["all", "F", "M"]})
+    >>> forest_height(t)
+    2.48
+    """
+    headers = frame.loc[frame["subgroup"] != "overall", "subgroup"].nunique()
+    levels = len(frame[["subgroup", "level"]].drop_duplicates())
+    return round(0.32 * (headers + levels) + 1.2, 2)
+
+
+def kaplan_meier(ds: TrialDataset, ax: Axes | None = None, week: float | None = None) -> Axes:
+    """Kaplan-Meier curves of time to first severe flare, per arm.
+
+    Draws :meth:`lupsim.analysis.survival.KaplanMeierResult.plot` with
+    pointwise 95% bands and the log-rank p-value in the title.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from lupsim.scenario import load_scenario
+    >>> from lupsim.trial import simulate_trial
+    >>> len(kaplan_meier(simulate_trial(load_scenario("bliss52"), seed=1)).lines)
+    3
+    """
+    return survival.kaplan_meier(ds, week).plot(_axes(ax, (6.5, 4.0)))
+
+
+def power_curve(result: PowerResult, ax: Axes | None = None) -> Axes:
+    """Simulated power against total n with its 95% Monte Carlo band, beside
+    the analytic (normal approximation) curve, per comparison.
+
+    Draws :meth:`lupsim.analysis.power.PowerResult.plot`.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from lupsim.analysis.power import run_power
+    >>> from lupsim.scenario import load_scenario
+    >>> res = run_power(load_scenario("two-arm-binomial"), [200, 400], replicates=10)
+    >>> len(power_curve(res).lines)   # simulated and analytic
+    2
+    """
+    out: Axes = result.plot(_axes(ax, (6.5, 4.0)))
+    return out

@@ -1,0 +1,706 @@
+"""One self-contained HTML report of a simulated trial.
+
+:func:`build_report` simulates the scenario's trial, runs its analysis plan
+and draws the figures of :mod:`lupsim.report.figures`; with ``replicates``
+it also repeats the trial (:func:`lupsim.runner.simulate_replicates`) and
+runs a power curve (:func:`lupsim.analysis.power.run_power`).
+:meth:`Report.to_html` lays the results out as a single HTML file: figures
+embedded as base64 PNG, CSS inline, no script and no external resource, so
+it opens offline, attaches to an e-mail and archives as one file.
+
+Every text that comes from a scenario or a dataset (names, titles, rules,
+arm labels) is HTML-escaped.
+
+Examples
+--------
+>>> from lupsim.scenario import load_scenario
+>>> report = build_report(load_scenario("bliss52"), seed=1)
+>>> page = report.to_html()
+>>> page.startswith("<!DOCTYPE html>"), "data:image/png;base64," in page
+(True, True)
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+import platform
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+import lupsim
+from lupsim.analysis import subgroups
+from lupsim.analysis.plan import AnalysisPlan, AnalysisSpec
+from lupsim.analysis.power import PowerResult, run_power
+from lupsim.analysis.report import AnalysisReport, analyse
+from lupsim.analysis.results import AnalysisResult
+from lupsim.cohort.table import ROWS, target_of
+from lupsim.errors import LupsimError, ScenarioError
+from lupsim.report import figures
+from lupsim.runner import ENDPOINTS, SimulationResult, simulate_replicates
+from lupsim.scenario import Scenario, bundled_scenarios, load_scenario
+from lupsim.trial import simulate_trial
+from lupsim.trial.dataset import TrialDataset
+from lupsim.trial.design import TrialDesign
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "SECTIONS",
+    "Report",
+    "build_report",
+    "default_power_sizes",
+    "scenario_hash",
+]
+
+#: Section headings of the report, by anchor, in order. ``replicates`` and
+#: ``power`` appear only when the report was built with replicates.
+SECTIONS: Mapping[str, str] = MappingProxyType(
+    {
+        "scenario": "Scenario",
+        "consort": "Participant flow (CONSORT)",
+        "table1": "Baseline characteristics by arm",
+        "sri-by-visit": "SRI-4 response by visit",
+        "sledai-change": "SELENA-SLEDAI change from baseline",
+        "sri-components": "SRI-4 components",
+        "subgroups": "Subgroup analysis of SRI-4",
+        "flares": "Time to first severe flare",
+        "primary": "Primary analysis",
+        "replicates": "Replicated trials",
+        "power": "Power",
+        "reproducibility": "Reproducibility",
+    }
+)
+
+#: Power curve sizes around the design's n, as multiples of it.
+_POWER_MULTIPLES = (0.5, 0.75, 1.0, 1.25)
+_DPI = 100
+
+#: Labels of the replicated per-arm endpoints (:data:`lupsim.runner.ENDPOINTS`).
+_ENDPOINT_LABELS = {
+    "completed_pct": "Completed the primary visit",
+    "sri4": "SRI-4",
+    "sledai_reduction4": ">= 4-point SELENA-SLEDAI reduction",
+    "no_bilag_worsening": "No BILAG worsening",
+    "no_pga_worsening": "No PGA worsening",
+    "sri5": "SRI-5",
+    "sri6": "SRI-6",
+    "bicla": "BICLA",
+    "lldas": "LLDAS",
+    "severe_flare": "Severe flare (modified SFI)",
+    "steroid_reduction": "Steroid reduction (among > 7.5 mg/day)",
+}
+
+_CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1f2d3d;
+       max-width: 1040px; margin: 2em auto; padding: 0 1.2em; line-height: 1.45; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { font-size: 1.3em; border-bottom: 2px solid #34495e; padding-bottom: 0.15em; margin-top: 2em; }
+h3 { font-size: 1.05em; margin-bottom: 0.3em; }
+.subtitle { color: #4a5a6a; margin-top: 0; }
+nav ol { columns: 2; font-size: 0.92em; }
+table { border-collapse: collapse; margin: 0.6em 0 1em; font-size: 0.88em; }
+th, td { border: 1px solid #c8d0da; padding: 0.25em 0.6em; text-align: left;
+         font-variant-numeric: tabular-nums; }
+th { background: #eef2f7; }
+table.dataframe tbody th { text-align: left; font-weight: normal; background: #f7f9fb; }
+dl.facts { display: grid; grid-template-columns: max-content auto; gap: 0.2em 1.2em; }
+dl.facts dt { font-weight: 600; }
+dl.facts dd { margin: 0; }
+figure { margin: 1em 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #e3e8ee; }
+figcaption, .note { color: #4a5a6a; font-size: 0.9em; }
+code { background: #f3f5f8; padding: 0 0.25em; }
+footer { margin-top: 3em; font-size: 0.9em; }
+"""
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """SHA-256 of the scenario's canonical JSON: equal hashes, same scenario.
+
+    Examples
+    --------
+    >>> from lupsim.scenario import load_scenario
+    >>> len(scenario_hash(load_scenario("bliss52")))
+    64
+    """
+    return hashlib.sha256(scenario.model_dump_json().encode("utf-8")).hexdigest()
+
+
+def default_power_sizes(design: TrialDesign) -> list[int]:
+    """A few total sizes around the design's n for the power curve.
+
+    Half, three quarters, all and five quarters of ``n_randomised``, none
+    smaller than one block per stratum (what randomisation needs).
+
+    Examples
+    --------
+    >>> from lupsim.scenario import load_scenario
+    >>> default_power_sizes(load_scenario("two-arm-binomial").design)
+    [266, 399, 532, 665]
+    """
+    strata = 2 ** len(design.randomisation.stratify_by)
+    floor = strata * min(design.block_sizes())
+    n = design.n_randomised
+    return sorted({max(round(n * m), floor) for m in _POWER_MULTIPLES})
+
+
+@dataclass(frozen=True, eq=False)
+class Report:
+    """A built report: the results, the figures as PNG, and how they were made.
+
+    Build it with :func:`build_report`; :meth:`to_html` lays it out and
+    :meth:`write` saves it.
+
+    Attributes
+    ----------
+    scenario, seed
+        What was simulated.
+    dataset
+        The simulated trial.
+    analysis
+        Its analysis plan's results (:func:`lupsim.analysis.report.analyse`).
+    table1
+        Baseline characteristics per arm, as text (:func:`figures.table1_by_arm`).
+    figures
+        PNG images by section anchor (:data:`SECTIONS`).
+    replicates
+        Trials in the replicated summary (0: none).
+    simulation, power
+        The replicated summary and the power curve, when ``replicates > 0``.
+    created
+        When the report was built (UTC).
+    """
+
+    scenario: Scenario
+    seed: int
+    dataset: TrialDataset
+    analysis: AnalysisReport
+    table1: pd.DataFrame
+    figures: Mapping[str, bytes]
+    replicates: int = 0
+    simulation: SimulationResult | None = None
+    power: PowerResult | None = None
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "figures", MappingProxyType(dict(self.figures)))
+
+    @property
+    def scenario_hash(self) -> str:
+        """SHA-256 of the scenario's JSON (:func:`scenario_hash`)."""
+        return scenario_hash(self.scenario)
+
+    def to_html(self) -> str:
+        """The report as one self-contained HTML document."""
+        sections = [
+            self._scenario_section(),
+            self._figure_section(
+                "consort",
+                "Screening, randomisation and each arm's course to the primary visit; "
+                "screen failures are counted under the first eligibility rule they broke.",
+            ),
+            _section(
+                "table1",
+                _table(self.table1, index=True)
+                + _note("Percentages of randomised subjects; prednisone dose among users."),
+            ),
+            self._figure_section(
+                "sri-by-visit",
+                "Responders among everyone randomised (dropouts and treatment failures are "
+                "non-responders), with 95% Wilson intervals.",
+            ),
+            self._figure_section(
+                "sledai-change",
+                "Mean change from baseline among subjects seen at each visit, with 95% "
+                "t intervals.",
+            ),
+            self._figure_section(
+                "sri-components",
+                f"Percent of randomised subjects meeting each component of SRI-4 at week "
+                f"{self.dataset.primary_week:g}.",
+            ),
+            self._figure_section(
+                "subgroups",
+                "Odds ratio of SRI-4 response (95% Wald CI) by subgroup level, with the "
+                "likelihood-ratio p-value of the arm x subgroup interaction.",
+            ),
+            self._figure_section(
+                "flares",
+                "Kaplan-Meier estimate of freedom from a severe flare (modified SELENA flare "
+                "index), pointwise 95% bands, log-rank test.",
+            ),
+            self._primary_section(),
+        ]
+        if self.simulation is not None:
+            sections.append(self._replicates_section(self.simulation))
+        if self.power is not None:
+            sections.append(self._power_section(self.power))
+        present = {"replicates": self.simulation is not None, "power": self.power is not None}
+        shown = [k for k in SECTIONS if present.get(k, True)]
+        toc = "".join(f'<li><a href="#{k}">{_esc(SECTIONS[k])}</a></li>' for k in shown)
+        s = self.scenario
+        title = s.title or s.name
+        head = (
+            f"<h1>{_esc(title)}</h1>"
+            f'<p class="subtitle">lupsim report of scenario <code>{_esc(s.name)}</code>, '
+            f"seed {self.seed}</p>"
+        )
+        return (
+            "<!DOCTYPE html>\n"
+            '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>lupsim report: {_esc(s.name)}</title>\n"
+            f"<style>{_CSS}</style>\n</head>\n<body>\n"
+            f"<header>{head}</header>\n"
+            f"<nav><ol>{toc}</ol></nav>\n" + "\n".join(sections) + "\n"
+            f"{self._footer()}\n</body>\n</html>\n"
+        )
+
+    def write(self, path: str | Path) -> Path:
+        """Write :meth:`to_html` to ``path`` and return the path.
+
+        The page goes to a temporary file beside the target, which is then
+        renamed over it, so an interrupted write leaves nothing partial.
+        """
+        target = Path(path)
+        text = self.to_html()
+        tmp = target.with_name(target.name + ".part")
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(target)
+        except BaseException as exc:
+            tmp.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise LupsimError(
+                    f"could not write the report to {target}: {exc.strerror or exc}; "
+                    "check that the directory exists and is writable"
+                ) from None
+            raise
+        return target
+
+    # -- sections ------------------------------------------------------------
+
+    def _figure_section(self, key: str, caption: str) -> str:
+        return _section(key, _figure(self.figures[key], SECTIONS[key], caption))
+
+    def _scenario_section(self) -> str:
+        s = self.scenario
+        facts = {"Name": s.name, "Title": s.title or "–", "Source": s.source or "–"}
+        parts = [_facts(facts)]
+        if s.description.strip():
+            parts.append(f"<p>{_esc(' '.join(s.description.split()))}</p>")
+        parts.append("<h3>Population</h3>" + _population(s))
+        parts.append("<h3>Eligibility</h3>" + _eligibility(s))
+        if s.design is not None:
+            parts.append("<h3>Design</h3>" + _design(s.design))
+        parts.append("<h3>Analysis plan</h3>" + _plan(self.analysis.plan))
+        overrides = {
+            name: model.model_dump(exclude_unset=True)
+            for name, model in (("disease model", s.disease), ("PK/PD", s.pkpd))
+            if model is not None
+        }
+        for name, values in overrides.items():
+            shown = ", ".join(f"{k} = {v}" for k, v in values.items()) or "none"
+            parts.append(f"<p>Overrides of the {_esc(name)}: {_esc(shown)}</p>")
+        return _section("scenario", "".join(parts))
+
+    def _primary_section(self) -> str:
+        a = self.analysis
+        parts = [
+            f"<h3>Primary: {_esc(a.primary.name)}, {_esc(a.primary.method)}</h3>",
+            _result_table(a.primary),
+            f"<h3>Primary family: {_esc(a.plan.multiplicity)} at {_esc(a.plan.sided)}-sided "
+            f"alpha {a.plan.alpha:g}</h3>",
+            _table(a.multiplicity),
+        ]
+        for res in a.secondary:
+            parts.append(f"<h3>Secondary: {_esc(res.name)}, {_esc(res.method)}</h3>")
+            parts.append(_result_table(res))
+        return _section("primary", "".join(parts))
+
+    def _replicates_section(self, sim: SimulationResult) -> str:
+        rows = {}
+        arms = sim.arms.set_index("arm")
+        rows["Randomised, n (mean)"] = [f"{v:.1f}" for v in arms["n_randomised"]]
+        for col in ENDPOINTS:
+            se = arms[f"{col}_mc_se"]
+            rows[_ENDPOINT_LABELS.get(col, col)] = [
+                f"{m:.1f} ({s:.2f})" for m, s in zip(arms[col], se, strict=True)
+            ]
+        frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(arms.index))
+        frame.index.name = "endpoint, % (Monte Carlo SE)"
+        body = (
+            f"<p>{sim.replicates} trial(s) of the scenario, seed {sim.seed} (replicate k uses "
+            "child k of the seed); each cell is the mean over replicates with its Monte Carlo "
+            "standard error.</p>"
+            + _table(frame, index=True)
+            + _figure(
+                self.figures["replicates"],
+                "SRI-4 by visit over replicates",
+                "SRI-4 by visit, mean over replicates with a 95% Monte Carlo band.",
+            )
+        )
+        return _section("replicates", body)
+
+    def _power_section(self, power: PowerResult) -> str:
+        cols = ["n_total", "comparison", "replicates", "power", "mc_se", "ci_low"]
+        cols += ["ci_high", "analytic_power"]
+        body = (
+            f"<p>{power.replicates} simulated trials per size, seed {power.seed}, "
+            f"one-sided alpha {power.alpha_one_sided:g}. The band is the 95% Monte Carlo "
+            "interval of the simulated power; the dashed curve is the normal approximation "
+            "for the simulated response rates.</p>"
+            + _table(power.table[cols])
+            + _figure(self.figures["power"], SECTIONS["power"], "Power against total n.")
+        )
+        return _section("power", body)
+
+    def _footer(self) -> str:
+        import matplotlib
+        import statsmodels
+
+        facts = {
+            "lupsim version": lupsim.__version__,
+            "scenario": self.scenario.name,
+            "scenario sha256": self.scenario_hash,
+            "seed": str(self.seed),
+            "replicates": str(self.replicates),
+        }
+        if self.power is not None:
+            sizes = ", ".join(str(int(n)) for n in dict.fromkeys(self.power.table["n_total"]))
+            facts["power replicates"] = f"{self.power.replicates} per size ({sizes})"
+        facts["generated (UTC)"] = self.created.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        facts["software"] = (
+            f"Python {platform.python_version()}, numpy {np.__version__}, "
+            f"pandas {pd.__version__}, statsmodels {statsmodels.__version__}, "
+            f"matplotlib {matplotlib.__version__}"
+        )
+        facts["re-create"] = self._call()
+        return (
+            f'<footer id="reproducibility"><h2>{_esc(SECTIONS["reproducibility"])}</h2>'
+            f"{_facts(facts)}</footer>"
+        )
+
+    def _call(self) -> str:
+        """The call that builds this report again."""
+        name = self.scenario.name
+        bundled = name in bundled_scenarios() and scenario_hash(load_scenario(name)) == (
+            self.scenario_hash
+        )
+        # A scenario from a file or edited in code is named by its hash above.
+        call = f"build_report({f'load_scenario({name!r})' if bundled else 'scenario'}"
+        call += f", seed={self.seed}"
+        if self.replicates:
+            call += f", replicates={self.replicates}"
+        if self.power is not None:
+            sizes = [int(n) for n in dict.fromkeys(self.power.table["n_total"])]
+            call += f", power_sizes={sizes}, power_replicates={self.power.replicates}"
+        return call + ")"
+
+
+def build_report(
+    scenario: Scenario,
+    seed: int,
+    *,
+    replicates: int = 0,
+    power_sizes: Iterable[int] | None = None,
+    power_replicates: int = 200,
+) -> Report:
+    """Simulate a scenario's trial, analyse it and draw the report's figures.
+
+    Parameters
+    ----------
+    scenario
+        A scenario with a ``[design]`` table.
+    seed
+        Root seed of the trial (and of the replicates and power runs).
+    replicates
+        Also simulate this many trials and report each per-arm figure with its
+        Monte Carlo SE, and a power curve (0: the one trial only).
+    power_sizes
+        Total sizes of the power curve (default :func:`default_power_sizes`);
+        used when ``replicates > 0``.
+    power_replicates
+        Trials per size of the power curve.
+
+    Returns
+    -------
+    Report
+        The results and figures; :meth:`Report.to_html` and
+        :meth:`Report.write` make the page.
+
+    Examples
+    --------
+    >>> from lupsim.scenario import load_scenario
+    >>> r = build_report(load_scenario("two-arm-binomial"), seed=3)
+    >>> sorted(r.figures)[:3], r.replicates
+    (['consort', 'flares', 'sledai-change'], 0)
+    """
+    design = scenario.design
+    if design is None:
+        raise ScenarioError(
+            f"scenario {scenario.name!r} has no [design] table; a report needs a trial to "
+            "simulate: add [design] (see scenarios/bliss52.toml)"
+        )
+    if replicates < 0:
+        raise LupsimError(f"replicates must be >= 0, got {replicates}")
+    if power_sizes is not None and replicates == 0:
+        raise LupsimError(
+            "power_sizes draws a power curve, which the report makes only with replicates; "
+            "give replicates > 0 too"
+        )
+    if replicates > 0 and power_replicates < 1:
+        raise LupsimError(f"power_replicates must be >= 1, got {power_replicates}")
+    created = datetime.now(UTC)
+    ds = simulate_trial(scenario, seed)
+    plan = scenario.analysis or AnalysisPlan()
+    forest_frame = subgroups.subgroup_odds_ratios(ds, "sri4")
+    pngs = {
+        "consort": _png(
+            lambda ax: figures.consort_diagram(ds, ax), (2.9 * len(ds.arms) + 1.5, 7.5)
+        ),
+        "sri-by-visit": _png(lambda ax: figures.sri_by_visit(ds, ax)),
+        "sledai-change": _png(lambda ax: figures.sledai_change_over_time(ds, ax)),
+        "sri-components": _png(lambda ax: figures.sri_components(ds, ax), (7.5, 4.2)),
+        "subgroups": _png(
+            lambda ax: figures.forest(ds, ax, frame=forest_frame),
+            (7.5, figures.forest_height(forest_frame)),
+        ),
+        "flares": _png(lambda ax: figures.kaplan_meier(ds, ax)),
+    }
+    simulation = power = None
+    if replicates > 0:
+        simulation = simulate_replicates(scenario, seed, replicates)
+        weekly = simulation.weekly
+        pngs["replicates"] = _png(lambda ax: figures.sri_by_visit(weekly, ax))
+        sizes = default_power_sizes(design) if power_sizes is None else list(power_sizes)
+        power = run_power(scenario, sizes, replicates=power_replicates, seed=seed, plan=plan)
+        result = power
+        pngs["power"] = _png(lambda ax: figures.power_curve(result, ax))
+    return Report(
+        scenario=scenario,
+        seed=seed,
+        dataset=ds,
+        analysis=analyse(ds, plan),
+        table1=figures.table1_by_arm(ds, formatted=True),
+        figures=pngs,
+        replicates=replicates,
+        simulation=simulation,
+        power=power,
+        created=created,
+    )
+
+
+# -- figures ---------------------------------------------------------------------
+
+
+def _png(draw: Callable[[Axes], object], size: tuple[float, float] = (7.0, 4.2)) -> bytes:
+    """Draw on a fresh Agg figure and return it as PNG bytes.
+
+    The figure is made without pyplot, so it never joins pyplot's list of open
+    figures (nothing to leak in a long session) and never touches the
+    interactive backend; it is cleared once encoded.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, dpi=_DPI)
+    FigureCanvasAgg(fig)
+    try:
+        draw(fig.add_subplot())
+        buffer = io.BytesIO()
+        # No timestamp or software version in the image: the same report
+        # gives the same bytes.
+        fig.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
+    finally:
+        fig.clear()
+    return buffer.getvalue()
+
+
+def _figure(png: bytes, alt: str, caption: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<figure><img alt="{_esc(alt)}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{_esc(caption)}</figcaption></figure>"
+    )
+
+
+# -- text ------------------------------------------------------------------------
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _section(key: str, body: str) -> str:
+    return f'<section id="{key}"><h2>{_esc(SECTIONS[key])}</h2>{body}</section>'
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">{_esc(text)}</p>'
+
+
+def _facts(facts: Mapping[str, str]) -> str:
+    items = "".join(f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>" for k, v in facts.items())
+    return f'<dl class="facts">{items}</dl>'
+
+
+def _list(items: Sequence[str], empty: str) -> str:
+    if not items:
+        return f"<p>{_esc(empty)}</p>"
+    return "<ul>" + "".join(f"<li><code>{_esc(i)}</code></li>" for i in items) + "</ul>"
+
+
+def _format_cell(x: Any) -> str:
+    if isinstance(x, bool | np.bool_):
+        return "yes" if x else "no"
+    if isinstance(x, float | np.floating):
+        return "–" if not np.isfinite(x) else f"{x:.4g}"
+    return str(x)
+
+
+def _format_p(x: Any) -> str:
+    if not isinstance(x, float | np.floating) or not np.isfinite(x):
+        return _format_cell(x)
+    return "< 0.0001" if x < 1e-4 else f"{x:.4f}"
+
+
+def _table(frame: pd.DataFrame, *, index: bool = False) -> str:
+    # pandas escapes every cell and header (escape=True); cells are made text
+    # first so that numbers read the same in every table.
+    shown = frame.map(_format_cell)
+    for col in frame.columns:
+        if str(col).endswith(("p_value", "adjusted_p")):
+            shown[col] = frame[col].map(_format_p)
+    if index and shown.index.name:
+        # The index's name heads the label column, not a row of its own.
+        shown.columns.name, shown.index.name = shown.index.name, None
+    return shown.to_html(index=index, escape=True, border=0, na_rep="–")
+
+
+def _result_table(res: AnalysisResult) -> str:
+    notes = [f"{e.comparison}: {e.note}" for e in res.estimates if e.note]
+    notes += list(res.notes)
+    return _table(res.summary().drop(columns="method")) + "".join(_note(n) for n in notes)
+
+
+def _population(s: Scenario) -> str:
+    p = s.population
+    facts = {"Population": p.name or s.name}
+    if p.source:
+        facts["Source"] = p.source
+    facts["Age range"] = f"{p.age_min:g} to {p.age_max:g} years"
+    rows = []
+    for row in ROWS:
+        target = target_of(p, row.variable)
+        if target is None:
+            continue
+        if (
+            isinstance(target, float)
+            and target == 0.0
+            and row.variable.startswith(("race_", "region_", "domain_"))
+        ):
+            continue  # groups the population does not include
+        value = f"{target:g}" if isinstance(target, float) else str(target)
+        rows.append({"characteristic": row.label, "target": value})
+    body = _facts(facts)
+    if rows:
+        body += _table(pd.DataFrame(rows))
+    else:
+        body += _note("No published figures given: lupsim's default population.")
+    return body
+
+
+def _eligibility(s: Scenario) -> str:
+    e = s.eligibility
+    if e is None:
+        return _note("No eligibility rules: every generated candidate is randomised.")
+    return (
+        "<p>Include patients meeting every rule:</p>"
+        + _list(e.include, "No inclusion rule.")
+        + "<p>Exclude patients meeting any rule:</p>"
+        + _list(e.exclude, "No exclusion rule.")
+    )
+
+
+def _dosing(arm: Any) -> str:
+    if arm.drug == "placebo":
+        return "–"
+    dose = (
+        f"{arm.dose_mg_per_kg:g} mg/kg" if arm.route == "iv" else f"{arm.dose_mg:g} mg"
+    ) + f" {arm.route.upper()}"
+    loading = ", ".join(f"{d:g}" for d in arm.loading_days)
+    return (
+        f"{dose} on days {loading}, then every {arm.interval_days:g} days "
+        f"to day {arm.last_dose_day:g}"
+    )
+
+
+def _design(d: TrialDesign) -> str:
+    allocation = d.allocation or tuple(1 for _ in d.arms)
+    arms = pd.DataFrame(
+        {
+            "arm": [a.name for a in d.arms],
+            "allocation": list(allocation),
+            "drug": [a.drug.replace("_", "-") for a in d.arms],
+            "dosing": [_dosing(a) for a in d.arms],
+        }
+    )
+    if d.outcome == "binomial":
+        arms["response rate"] = [a.response_rate for a in d.arms]
+        arms = arms.drop(columns=["drug", "dosing"])  # no drug is modelled
+    weeks = d.visit_weeks()
+    facts = {
+        "Patients randomised": str(d.n_randomised),
+        "Control arm": d.control_arm,
+        "Allocation": ":".join(str(a) for a in allocation),
+        "Outcome model": "binomial response rates (no disease model)"
+        if d.outcome == "binomial"
+        else "descriptor-level disease model",
+        "Primary endpoint visit": f"week {d.primary_week:g}",
+        "Visits": f"every {d.visit_interval_weeks:g} weeks (weeks "
+        + ", ".join(f"{w:g}" for w in weeks)
+        + f"), window +/- {d.visit_window_days:g} days",
+        "Stratified by": "; ".join(d.randomisation.stratify_by) or "none",
+        "Block sizes": ", ".join(str(b) for b in d.block_sizes()),
+        "Enrolment": f"{d.enrolment.sites} sites activated over weeks "
+        f"{d.enrolment.activation_weeks[0]:g}-{d.enrolment.activation_weeks[1]:g}, "
+        f"{d.enrolment.screening_rate_per_site_week:g} screenings per site-week",
+    }
+    if d.milestones:
+        facts["Interim milestones"] = "; ".join(
+            f"{m.name}: {m.n_patients} patients at week {m.week:g}" for m in d.milestones
+        )
+    return _table(arms) + _facts(facts)
+
+
+def _spec(spec: AnalysisSpec) -> str:
+    week = "the primary week" if spec.week is None else f"week {spec.week:g}"
+    return f"{spec.endpoint} by {spec.method.replace('_', ' ')} at {week}"
+
+
+def _plan(plan: AnalysisPlan) -> str:
+    facts = {
+        "Primary": _spec(plan.primary),
+        "Secondary": "; ".join(_spec(s) for s in plan.secondary) or "none",
+        "Significance": f"{plan.sided}-sided alpha {plan.alpha:g}",
+        "Multiplicity": plan.multiplicity.replace("_", " "),
+    }
+    if plan.interim is not None:
+        facts["Interim"] = f"{plan.interim.spending} alpha spending" + (
+            f", futility beta {plan.interim.futility_beta:g}"
+            if plan.interim.futility_beta is not None
+            else ""
+        )
+    return _facts(facts)
