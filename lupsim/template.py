@@ -52,6 +52,10 @@ include = [
     "ana_titre >= 80 or anti_dsdna_iu >= 30",
 ]
 exclude = ["severe_active_nephritis", "severe_active_cns"]
+# Enrichment: further rules applied after these. The population figures above
+# describe patients who passed include/exclude; enrich narrows the trial to a
+# subgroup of them without refitting the population.
+# enrich = ["serologically_active"]
 
 # ---------------------------------------------------------------------------
 # The trial.

@@ -118,8 +118,10 @@ def apply_grid_point(scenario: Scenario, point: GridPoint) -> Scenario:
     if "allocation" in point.values:
         raw["design"]["allocation"] = list(point.values["allocation"])
     if point.values.get("enrichment"):
-        elig = raw.get("eligibility") or {"include": [], "exclude": []}
-        elig["include"] = [*elig.get("include", []), point.values["enrichment"]]
+        # An enrichment rule narrows the screen; the population (fitted to the
+        # un-enriched screen) stays as published.
+        elig = raw.get("eligibility") or {}
+        elig["enrich"] = [*elig.get("enrich", []), point.values["enrichment"]]
         raw["eligibility"] = elig
     base = DiseaseParameters()
     disease = dict(raw.get("disease") or {})

@@ -32,7 +32,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -417,5 +417,21 @@ def calibrate(population: Population, eligibility: Eligibility | None = None) ->
     True
     """
     pj = population.model_dump_json()
+    if eligibility is not None and eligibility.enrich:
+        # The figures describe the reference screen: fit there, then measure
+        # how many candidates the enriched screen lets through.
+        ref = eligibility.reference().model_dump_json()
+        return _enriched(pj, ref, eligibility.model_dump_json())
     ej = eligibility.model_dump_json() if eligibility is not None else None
     return _calibrate_cached(pj, ej)
+
+
+@lru_cache(maxsize=32)
+def _enriched(
+    population_json: str, reference_json: str, eligibility_json: str
+) -> CalibrationResult:
+    fit = _calibrate_cached(population_json, reference_json)
+    population = Population.model_validate_json(population_json)
+    eligibility = Eligibility.model_validate_json(eligibility_json)
+    rate = _Pilot(population, eligibility, PILOT_SMALL).pass_rate(fit.parameters)
+    return replace(fit, pass_rate=rate)

@@ -179,18 +179,34 @@ RuleText = Annotated[str, AfterValidator(_valid_rule)]
 
 
 class Eligibility(BaseModel):
-    """Inclusion rules (all must hold) and exclusion rules (none may hold)."""
+    """Inclusion rules (all must hold), exclusion rules (none may hold) and
+    enrichment rules (all must hold, on top of the others).
+
+    ``include`` and ``exclude`` are the screen under which the population's
+    published figures were observed: the cohort generator is fitted so that
+    patients passing them reproduce the figures. ``enrich`` narrows a trial to
+    a subgroup of that population (e.g. serologically active patients) without
+    refitting it, so that the enriched trial enrols the subgroup as it was,
+    higher disease activity and lower complement included.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     include: tuple[RuleText, ...] = Field((), description="rules every patient must meet")
     exclude: tuple[RuleText, ...] = Field((), description="rules that exclude a patient")
+    enrich: tuple[RuleText, ...] = Field(
+        (),
+        description="further rules every patient must meet, applied after include and "
+        "exclude; the population's figures describe patients screened without them",
+    )
 
     @property
     def rules(self) -> tuple[tuple[str, Rule], ...]:
-        """(``"include"``/``"exclude"``, parsed rule), in screening order."""
-        return tuple(("include", parse_rule(r)) for r in self.include) + tuple(
-            ("exclude", parse_rule(r)) for r in self.exclude
+        """(``"include"``/``"exclude"``/``"enrich"``, parsed rule), in screening order."""
+        return (
+            tuple(("include", parse_rule(r)) for r in self.include)
+            + tuple(("exclude", parse_rule(r)) for r in self.exclude)
+            + tuple(("enrich", parse_rule(r)) for r in self.enrich)
         )
 
     @property
@@ -201,18 +217,31 @@ class Eligibility(BaseModel):
             out |= rule.variables
         return out
 
+    def reference(self) -> Eligibility:
+        """The screen the population's figures describe: these rules without ``enrich``.
+
+        Examples
+        --------
+        >>> e = Eligibility(include=("selena_sledai >= 6",), enrich=("serologically_active",))
+        >>> e.reference().enrich, e.reference().include
+        ((), ('selena_sledai >= 6',))
+        """
+        if not self.enrich:
+            return self
+        return Eligibility(include=self.include, exclude=self.exclude)
+
     def screen(self, view: PatientView) -> ScreeningResult:
         """Apply the rules to a batch of candidates.
 
         Each screen failure is attributed to the first rule it fails, in the
-        order include then exclude, as a CONSORT diagram counts them.
+        order include, exclude, enrich, as a CONSORT diagram counts them.
         """
         n = len(view.patients.age)
         eligible = np.ones(n, dtype=bool)
         first_failure = np.full(n, -1, dtype=np.int16)
         for k, (kind, rule) in enumerate(self.rules):
             holds = rule.evaluate(view)
-            fails = ~holds if kind == "include" else holds
+            fails = holds if kind == "exclude" else ~holds
             first_failure[(first_failure < 0) & fails] = k
             eligible &= ~fails
         return ScreeningResult(eligible=eligible, first_failure=first_failure)

@@ -210,7 +210,7 @@ def consort_diagram(ds: TrialDataset, ax: Axes | None = None) -> Axes:
 def _screen_rule(rule: str) -> str:
     """``'include: x >= 6'`` as ``'not x >= 6'``; ``'exclude: y'`` as ``'y'``."""
     kind, _, text = rule.partition(": ")
-    if kind == "include":
+    if kind in ("include", "enrich"):
         return f"not {text}"
     return text if kind == "exclude" else rule
 

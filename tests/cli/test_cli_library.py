@@ -12,7 +12,14 @@ from lupsim.scenario import bundled_scenarios, load_scenario
 from lupsim.template import SCENARIO_TEMPLATE
 from lupsim.trial import simulate_trial
 
-EXPECTED = {"bliss52", "two-arm-binomial", "interim-gsd", "soc-null", "anti-baff-optimistic"}
+EXPECTED = {
+    "bliss52",
+    "bliss52-sero-enriched",
+    "two-arm-binomial",
+    "interim-gsd",
+    "soc-null",
+    "anti-baff-optimistic",
+}
 
 
 def test_scenarios_lists_every_bundled_scenario_one_line_each(
