@@ -4,7 +4,6 @@ classified and keeps current activity inside each patient's history."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -261,30 +260,6 @@ def test_sex_ratio_moves_the_female_share() -> None:
         inhabitants=1_000_000, sex_ratio_child=1, sex_ratio_adult=1, sex_ratio_older=1
     )
     assert 0.35 < generate_catchment(even, seed=1).cohort.patients.female.mean() < 0.65
-
-
-def test_one_million_inhabitants_in_well_under_a_second() -> None:
-    history_fit()  # the one-off fit is cached for the process
-    spec = CatchmentSpec(inhabitants=1_000_000)
-    start = time.perf_counter()
-    c = generate_catchment(spec, seed=5)
-    elapsed = time.perf_counter() - start
-    assert c.n_prevalent > 300
-    assert elapsed < 0.5, f"{elapsed:.3f} s"
-
-
-def test_no_python_loop_over_patients() -> None:
-    """Generation time grows far less than the number of patients."""
-    history_fit()
-
-    def timed(n: int) -> float:
-        start = time.perf_counter()
-        generate_catchment(CatchmentSpec(inhabitants=n), seed=2)
-        return time.perf_counter() - start
-
-    small = min(timed(100_000) for _ in range(3))
-    large = min(timed(10_000_000) for _ in range(3))
-    assert large < 100 * max(small, 1e-3) / 4  # 100x the patients, < 25x the time
 
 
 # --- properties over random small specs -------------------------------------------
