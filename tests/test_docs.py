@@ -30,9 +30,7 @@ def _python_blocks(path: Path) -> list[str]:
     "page",
     ["README.md", *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").glob("*.md"))],
 )
-def test_python_examples_run(
-    page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_python_examples_run(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # In a scratch directory: examples may write files (figures, datasets).
     monkeypatch.chdir(tmp_path)
     blocks = _python_blocks(ROOT / page)
