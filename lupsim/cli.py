@@ -55,6 +55,29 @@ def _nonnegative_int(text: str) -> int:
 _seed = _nonnegative_int
 
 
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (e.g. 0.9), got {value:g}")
+    return value
+
+
+def _check_out_file(option: str, path: Path, suffixes: tuple[str, ...]) -> None:
+    """Refuse an output file that cannot be written, before any work is done."""
+    if path.suffix.lower() not in suffixes:
+        raise LupsimError(f"{option} {path}: the file name must end in {' or '.join(suffixes)}")
+    if path.is_dir():
+        raise LupsimError(f"{option} {path}: that is a directory; give a file name inside it")
+    parent = path.parent
+    if not parent.exists():
+        raise LupsimError(f"{option} {path}: directory {parent} does not exist; create it first")
+    if not parent.is_dir():
+        raise LupsimError(f"{option} {path}: {parent} is a file, not a directory")
+
+
 def _json_number(x: float) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(x, 6)
 
@@ -63,6 +86,8 @@ def _cmd_cohort(args: argparse.Namespace) -> int:
     from lupsim.cohort import generate_cohort
     from lupsim.scenario import load_scenario
 
+    if args.out:
+        _check_out_file("--out", Path(args.out), (".csv", ".parquet"))
     scenario = load_scenario(args.scenario)
     n = args.n or (scenario.design.n_randomised if scenario.design else 1000)
     cohort = generate_cohort(scenario.population, n, args.seed, eligibility=scenario.eligibility)
@@ -180,7 +205,9 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
             raw = tomllib.loads(Path(args.targets).read_bytes().decode("utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise LupsimError(f"--targets {args.targets}: cannot read it: {exc}") from None
-        targets = raw.get("targets", raw)
+        targets = _check_targets(args.targets, raw.get("targets", raw))
+    if args.out:
+        _check_out_file("--out", Path(args.out), (".toml",))
 
     def progress(k: int, worst: float) -> None:
         if args.format != "json":
@@ -217,6 +244,32 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_targets(source: str, raw: Any) -> dict[str, dict[str, float]]:
+    """Targets as {arm: {figure: percentage}}, or a one-line error naming the entry."""
+    if not isinstance(raw, dict) or not raw:
+        raise LupsimError(
+            f"--targets {source}: expected tables [targets.<arm>] of figures, "
+            "e.g. [targets.placebo] sri4 = 43.6"
+        )
+    out: dict[str, dict[str, float]] = {}
+    for arm, figures in raw.items():
+        if not isinstance(figures, dict):
+            raise LupsimError(
+                f"--targets {source}: targets.{arm} must be a table of figures, "
+                f"e.g. [targets.{arm}] sri4 = 43.6; got {figures!r}"
+            )
+        out[arm] = {}
+        for name, value in figures.items():
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            if not ok or not 0.0 <= float(value) <= 100.0:
+                raise LupsimError(
+                    f"--targets {source}: targets.{arm}.{name} = {value!r}: a target is a "
+                    "percentage between 0 and 100"
+                )
+            out[arm][name] = float(value)
+    return out
+
+
 def _write_fit(result: Any, path: Path) -> None:
     p = result.parameters()
     lines = ["# Parameters fitted by lupsim calibrate; paste into a scenario.", "[disease]"]
@@ -229,6 +282,7 @@ def _write_fit(result: Any, path: Path) -> None:
         "",
         "[design.discontinuation]",
         f"lack_of_efficacy_per_4w = {p['lack_of_efficacy_per_4w']:.6g}",
+        f"withdrawal_per_4w = {p['withdrawal_per_4w']:.6g}",
         "",
     ]
     try:
@@ -255,7 +309,17 @@ def _cmd_power(args: argparse.Namespace) -> int:
 
     if args.resume and not args.store:
         raise LupsimError("--resume continues a run kept with --store DIR; give --store")
+    if args.plot:
+        _check_out_file("--plot", Path(args.plot), (".png", ".pdf", ".svg"))
     scenario = load_scenario(args.scenario)
+    if args.comparison and scenario.design is not None:
+        control = scenario.design.control_arm
+        names = [f"{a.name} vs {control}" for a in scenario.design.arms if a.name != control]
+        if args.comparison not in names:
+            raise LupsimError(
+                f"--comparison {args.comparison!r}: not a comparison of {scenario.name}; "
+                f"use one of {', '.join(repr(n) for n in names)}"
+            )
     show = args.format != "json" and sys.stderr.isatty()
     result = run_power(
         scenario,
@@ -275,7 +339,7 @@ def _cmd_power(args: argparse.Namespace) -> int:
         ax = result.plot()
         try:
             ax.figure.savefig(args.plot, dpi=120, bbox_inches="tight")
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             raise LupsimError(f"--plot {args.plot}: cannot write it ({exc})") from None
     if args.format == "json":
         print(json.dumps(result.to_json(args.target, args.comparison), indent=2))
@@ -320,10 +384,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from lupsim.scenario import load_scenario
 
     out = Path(args.out)
-    if out.suffix.lower() not in (".html", ".htm"):
-        raise LupsimError(f"--out {out}: the report is one HTML page; give a name ending in .html")
-    if not out.parent.exists():
-        raise LupsimError(f"--out {out}: directory {out.parent} does not exist; create it first")
+    _check_out_file("--out", out, (".html", ".htm"))
     if args.power_n and not args.replicates:
         raise LupsimError("--power-n draws a power curve, which needs --replicates N (N > 0)")
     scenario = load_scenario(args.scenario)
@@ -347,8 +408,11 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
     if args.action == "show":
         if not args.name:
             raise LupsimError("lupsim scenarios show NAME: give a scenario name")
-        load_scenario(args.name)  # a clear error for an unknown name
-        text = resources.files("lupsim._bundled").joinpath(f"{args.name}.toml").read_text()
+        load_scenario(args.name)  # a clear error for an unknown name or a bad file
+        if args.name in bundled_scenarios():
+            text = resources.files("lupsim._bundled").joinpath(f"{args.name}.toml").read_text()
+        else:  # a scenario file given by its path
+            text = Path(args.name).read_text(encoding="utf-8")
         print(text, end="")
         return 0
     rows = []
@@ -409,8 +473,12 @@ def _write_patients(cohort: Any, path: Path) -> None:
                 "(pip install 'lupsim[parquet]') or write a .csv file"
             )
         tmp = path.with_name(path.name + ".part")
-        cohort.to_frame().to_parquet(tmp, index=False)
-        tmp.replace(path)
+        try:
+            cohort.to_frame().to_parquet(tmp, index=False)
+            tmp.replace(path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise LupsimError(f"--out {path}: could not write it: {exc.strerror or exc}") from None
     else:
         cohort.to_csv(path)
 
@@ -511,7 +579,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--resume", action="store_true", help="continue the interrupted run kept in --store"
     )
-    p.add_argument("--target", type=float, default=0.9, help="target power (0.9)")
+    p.add_argument("--target", type=_probability, default=0.9, help="target power (0.9)")
     p.add_argument("--comparison", help="comparison for the sample size (default: last arm)")
     p.add_argument("--plot", metavar="PNG", help="write the power curve to this file")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")

@@ -221,7 +221,7 @@ def test_out_into_a_missing_directory(tmp_path: Path, capsys: pytest.CaptureFixt
     err = assert_one_line_error(
         *run(["cohort", "bliss52", "-n", "5", "--out", str(target)], capsys)
     )
-    assert f"could not write {target}" in err
+    assert f"--out {target}: directory {target.parent} does not exist" in err
     assert not target.parent.exists()
 
 

@@ -36,8 +36,10 @@ def test_report_with_replicates_has_monte_carlo_se(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--out", "{tmp}/r.txt"], "ending in .html"),
+        (["--out", "{tmp}/r.txt"], "must end in .html"),
         (["--out", "{tmp}/missing/r.html"], "does not exist"),
+        (["--out", "{tmp}"], "must end in .html"),
+        (["--out", "{tmp}/d.html"], "that is a directory"),
         (["--out", "{tmp}/r.html", "--power-n", "100,200"], "needs --replicates"),
         (["--out", "{tmp}/r.html", "--replicates", "-1"], "must be >= 0"),
     ],
@@ -45,6 +47,7 @@ def test_report_with_replicates_has_monte_carlo_se(tmp_path: Path) -> None:
 def test_report_bad_input_is_one_line_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
+    (tmp_path / "d.html").mkdir()  # a directory where the page would go
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     # argparse rejects a bad number itself (SystemExit 2); the rest return 2.
     argparse_error = "-1" in argv
@@ -54,4 +57,4 @@ def test_report_bad_input_is_one_line_and_writes_nothing(
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
-    assert not any(tmp_path.rglob("*.htm*"))
+    assert not [f for f in tmp_path.rglob("*.htm*") if f.is_file()]
