@@ -115,6 +115,11 @@ def apply_grid_point(scenario: Scenario, point: GridPoint) -> Scenario:
         raise ScenarioError(f"scenario {scenario.name!r} has no [design] table")
     raw = scenario.model_dump(mode="json")
     raw["design"]["n_randomised"] = point.n_total
+    # Interim looks keep their information fraction: a look at 433 of 865
+    # patients is a look at half of any other total.
+    for m in raw["design"].get("milestones") or ():
+        share = m["n_patients"] / design.n_randomised
+        m["n_patients"] = min(max(1, round(share * point.n_total)), point.n_total)
     if "allocation" in point.values:
         raw["design"]["allocation"] = list(point.values["allocation"])
     if point.values.get("enrichment"):
