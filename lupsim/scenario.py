@@ -141,6 +141,11 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     text = str(name_or_path)
     path = Path(text)
     if path.suffix == ".toml" or path.exists() or "/" in text:
+        if path.is_dir():
+            raise ScenarioError(
+                f"scenario {text!r} is a directory; give the path of a .toml file in it "
+                f"or a bundled name ({', '.join(bundled_scenarios())})"
+            )
         if not path.is_file():
             raise ScenarioError(
                 f"scenario file {text!r} does not exist; give a bundled name "

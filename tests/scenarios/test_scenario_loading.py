@@ -104,7 +104,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_directory_is_not_a_scenario(tmp_path: Path) -> None:
-    with pytest.raises(ScenarioError, match="does not exist"):
+    with pytest.raises(ScenarioError, match="is a directory; give the path of a .toml file"):
         load_scenario(tmp_path)
 
 
