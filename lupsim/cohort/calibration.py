@@ -88,6 +88,8 @@ LEVERS: dict[str, tuple[str, ...]] = {
     "low_c4_pct": ("c4_log_mu",),
     "serologically_active_pct": ("dsdna_loading",),
     "proteinuria_ge_2g_pct": ("proteinuria_log_median",),
+    "proteinuria_ge_3g_pct": ("proteinuria_log_median",),
+    "egfr_ge_90_pct": ("egfr_shift",),
     "prednisone_pct": ("prednisone_logit",),
     "prednisone_mean_mg": ("prednisone_high_log_mu",),
     "prednisone_sd_mg": ("prednisone_high_log_sigma",),
@@ -126,7 +128,7 @@ BOUND_AIMS: dict[str, float] = {
 }
 
 # Finite-difference step of each parameter (its natural scale).
-_STEP = {"age_mu": 0.5, "c3_mu": 1.0, "pga_intercept": 0.05}
+_STEP = {"age_mu": 0.5, "c3_mu": 1.0, "pga_intercept": 0.05, "egfr_shift": 1.0}
 _DEFAULT_STEP = 0.1
 # A parameter with no target of its own is fixed far out to make a share zero.
 _ABSENT = -30.0

@@ -27,9 +27,9 @@ from lupsim.activity.bilag import BILAG_DOMAINS, NUMERIC
 from lupsim.activity.sledai import DESCRIPTOR_CODES, DESCRIPTORS, ORGAN_DOMAINS, score_sledai
 from lupsim.cohort import model
 from lupsim.cohort.model import PatientArrays
-from lupsim.cohort.vocabulary import RACE_GROUPS, REGIONS
+from lupsim.cohort.vocabulary import INDUCTION_REGIMENS, RACE_GROUPS, REGIONS
 
-__all__ = ["VARIABLES", "PatientView", "Variable"]
+__all__ = ["RANDOMISATION_VARIABLES", "VARIABLES", "PatientView", "Variable"]
 
 Kind = Literal["number", "bool", "text"]
 Array = NDArray[Any]
@@ -253,6 +253,30 @@ for _k, _agent in enumerate(model.IS_AGENTS):
         lambda v, k=_k: v.patients.immunosuppressant == k + 1  # type: ignore[misc]
     )
 _var("sdi", "number", "SLICC/ACR damage index")(lambda v: v.patients.sdi)
+
+# --- background therapy assigned at randomisation ----------------------------
+_INDUCTION_NAMES = np.asarray(("none", *INDUCTION_REGIMENS))
+_var(
+    "induction",
+    "text",
+    "lupus nephritis induction regimen of the trial's background therapy "
+    "(design.background.induction; 'none' without one); assigned at randomisation",
+)(lambda v: _INDUCTION_NAMES[v.patients.induction])
+for _k, _regimen in enumerate(INDUCTION_REGIMENS):
+    _var(
+        f"induction_{_regimen}",
+        "bool",
+        f"background induction regimen is {_regimen} (assigned at randomisation: "
+        "a stratification factor, not a screening rule)",
+    )(
+        lambda v, k=_k: v.patients.induction == k + 1  # type: ignore[misc]
+    )
+
+#: Variables the trial assigns at randomisation: they may stratify the
+#: randomisation but cannot screen candidates (who have none yet).
+RANDOMISATION_VARIABLES: frozenset[str] = frozenset(
+    ("induction", *(f"induction_{r}" for r in INDUCTION_REGIMENS))
+)
 
 # --- classification -----------------------------------------------------------
 _var("acr1997", "bool", "meets the ACR 1997 criteria (>= 4 of 11)")(

@@ -35,9 +35,10 @@ from typing import Annotated, Any
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from lupsim.cohort.columns import VARIABLES, PatientView
+from lupsim.cohort.columns import RANDOMISATION_VARIABLES, VARIABLES, PatientView
+from lupsim.cohort.population import _JOIN  # several problems in one pydantic message
 from lupsim.errors import did_you_mean
 
 __all__ = ["Eligibility", "Rule", "ScreeningResult", "parse_rule"]
@@ -199,6 +200,24 @@ class Eligibility(BaseModel):
         description="further rules every patient must meet, applied after include and "
         "exclude; the population's figures describe patients screened without them",
     )
+
+    @model_validator(mode="after")
+    def _screenable(self) -> Eligibility:
+        # Candidates have no randomisation-time variables yet: a rule on one
+        # would silently screen on "none".
+        problems = []
+        for kind in ("include", "exclude", "enrich"):
+            for k, text in enumerate(getattr(self, kind)):
+                late = sorted(parse_rule(text).variables & RANDOMISATION_VARIABLES)
+                if late:
+                    problems.append(
+                        f"{kind}[{k}]: {late[0]!r} is assigned at randomisation "
+                        "(design.background), so it cannot screen candidates; use it in "
+                        "design.randomisation.stratify_by instead"
+                    )
+        if problems:
+            raise ValueError(_JOIN.join(problems))
+        return self
 
     @property
     def rules(self) -> tuple[tuple[str, Rule], ...]:

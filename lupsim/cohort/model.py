@@ -265,9 +265,17 @@ WEIGHT_ASIAN_FACTOR: Final = 0.92
 
 #: eGFR (mL/min/1.73 m2): normal with mean 105 at age 35, -0.7 per year of age,
 #: SD 15; renal activity with proteinuria >= 1 g/24 h lowers it by 20 (lupsim
-#: assumption; used by nephritis scenarios).
+#: assumption; used by nephritis scenarios). A population that states the
+#: share with eGFR >= 90 moves the mean through the fitted ``egfr_shift``. The
+#: trial's disease model lets the nephritis loss recover and grow
+#: (:mod:`lupsim.trial.disease`).
 EGFR_MEAN: Final = 105.0
 EGFR_SD: Final = 15.0
+EGFR_PER_YEAR_OF_AGE: Final = 0.7
+EGFR_NEPHRITIS_LOSS: Final = 20.0
+EGFR_NEPHRITIS_PROTEINURIA_G: Final = 1.0
+EGFR_MIN: Final = 5.0
+EGFR_MAX: Final = 150.0
 
 #: Cumulative manifestations (ever present) in a prevalent SLE population:
 #: Euro-Lupus cohort, 1,000 patients (Cervera et al., Medicine 1993;72:113-24):
@@ -403,6 +411,7 @@ _PARAMETERS: Final[tuple[tuple[str, float, str], ...]] = (
     ("prednisone_high_log_sigma", float(np.log(0.5)), "log of SD of log high doses"),
     ("antimalarial_logit", 0.7, "log-odds of antimalarial use"),
     ("immunosuppressant_logit", -0.6, "log-odds of immunosuppressant use"),
+    ("egfr_shift", 0.0, "shift of the mean eGFR, mL/min/1.73 m2"),
     *((f"region_{r}", 0.0, f"log-weight of region {r}") for r in REGIONS),
     *((f"race_{g}", 0.0, f"log-odds multiplier of race group {g}") for g in RACE_GROUPS),
 )
@@ -589,7 +598,8 @@ class PatientArrays:
     ``race`` indexes :data:`~lupsim.cohort.vocabulary.RACE_GROUPS`, ``region``
     indexes :data:`~lupsim.cohort.vocabulary.REGIONS`, ``bilag`` holds grade
     codes A=0 ... E=4, ``immunosuppressant`` is 0 for none or 1 + the index in
-    :data:`IS_AGENTS`.
+    :data:`IS_AGENTS`, ``induction`` is 0 for none or 1 + the index in
+    :data:`~lupsim.cohort.vocabulary.INDUCTION_REGIMENS`.
     """
 
     female: B
@@ -618,6 +628,10 @@ class PatientArrays:
     antimalarial: B
     immunosuppressant: I8
     manifestations: B  # (n, n_manifestations), cumulative, ever present
+    # Background induction regimen of lupus nephritis: 0 none, else 1 + the index
+    # in INDUCTION_REGIMENS. Assigned at randomisation by the trial design
+    # (investigator's choice), never by the cohort generator.
+    induction: I8
 
     @property
     def n(self) -> int:
@@ -1021,13 +1035,15 @@ def build_patients(
     present[:, _IMMUNO_IDX[1]] = dna
     new = present & noise.is_new
 
+    # With the default shift (0) every term is the same floating-point number
+    # as without it.
     egfr = np.clip(
-        EGFR_MEAN
-        - 0.7 * (age - 35.0)
+        (EGFR_MEAN + params["egfr_shift"])
+        - EGFR_PER_YEAR_OF_AGE * (age - 35.0)
         + EGFR_SD * noise.e_egfr
-        - 20.0 * (renal & (proteinuria >= 1)),
-        5.0,
-        150.0,
+        - EGFR_NEPHRITIS_LOSS * (renal & (proteinuria >= EGFR_NEPHRITIS_PROTEINURIA_G)),
+        EGFR_MIN,
+        EGFR_MAX,
     )
     ever = (
         history(present, ana_titre, anti_dsdna, c3, c4, noise.past, proteinuria)
@@ -1086,6 +1102,7 @@ def build_patients(
         antimalarial=antimalarial,
         immunosuppressant=immunosuppressant,
         manifestations=ever,
+        induction=np.zeros(n, dtype=np.int8),
     )
 
 

@@ -133,7 +133,9 @@ class Population(BaseModel):
     """The baseline figures a synthetic cohort must reproduce.
 
     All fields are optional. Units: percentages on 0-100, ages and durations
-    in years, doses in mg/day prednisone equivalent, proteinuria in g/24 h.
+    in years, doses in mg/day prednisone equivalent, proteinuria in g/24 h
+    (a urine protein:creatinine ratio in g/g is read as g/24 h), eGFR in
+    mL/min/1.73 m2.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
@@ -180,6 +182,10 @@ class Population(BaseModel):
         None, description="% anti-dsDNA positive and low C3 or C4"
     )
     proteinuria_ge_2g_pct: Pct | None = Field(None, description="% proteinuria >= 2 g/24 h")
+    proteinuria_ge_3g_pct: Pct | None = Field(
+        None, description="% proteinuria >= 3 g/24 h (uPCR >= 3 g/g; lupus nephritis trials)"
+    )
+    egfr_ge_90_pct: Pct | None = Field(None, description="% eGFR >= 90 mL/min/1.73 m2")
     prednisone_pct: Pct | None = Field(None, description="% on prednisone")
     prednisone_mean_mg: float | None = Field(
         None, strict=True, gt=0, le=100, description="mean prednisone dose among users, mg/day"
@@ -309,6 +315,12 @@ def _check_nested_shares(d: dict[str, Any]) -> list[str]:
     if on is not None and high is not None and _real(high) > _real(on):
         out.append(
             f"prednisone_gt_7_5_pct ({_real(high):g}) cannot exceed prednisone_pct ({_real(on):g})"
+        )
+    p2, p3 = d.get("proteinuria_ge_2g_pct"), d.get("proteinuria_ge_3g_pct")
+    if p2 is not None and p3 is not None and _real(p3) > _real(p2):
+        out.append(
+            f"proteinuria_ge_3g_pct ({_real(p3):g}) cannot exceed proteinuria_ge_2g_pct "
+            f"({_real(p2):g}): every patient with >= 3 g/24 h has >= 2"
         )
     sero, ds = d.get("serologically_active_pct"), d.get("anti_dsdna_pct")
     if sero is not None and ds is not None and _real(sero) > _real(ds):

@@ -107,6 +107,24 @@ ROWS: tuple[Row, ...] = (
         "pct",
         lambda v: 100.0 * float(np.mean(np.asarray(v["proteinuria_g"]) >= 2.0)),
     ),
+    Row(
+        "proteinuria_ge_3g_pct",
+        "Proteinuria >= 3 g/24 h, %",
+        "pct",
+        lambda v: 100.0 * float(np.mean(np.asarray(v["proteinuria_g"]) >= 3.0)),
+    ),
+    Row(
+        "egfr_ge_60_pct",
+        "eGFR >= 60 mL/min/1.73 m2, %",
+        "pct",
+        lambda v: 100.0 * float(np.mean(np.asarray(v["egfr"]) >= 60.0)),
+    ),
+    Row(
+        "egfr_ge_90_pct",
+        "eGFR >= 90 mL/min/1.73 m2, %",
+        "pct",
+        lambda v: 100.0 * float(np.mean(np.asarray(v["egfr"]) >= 90.0)),
+    ),
     Row("prednisone_pct", "Prednisone use, %", "pct", _pct("on_prednisone")),
     Row(
         "prednisone_mean_mg",

@@ -15,6 +15,7 @@ import numpy as np
 from lupsim.activity.sledai import ORGAN_DOMAINS
 
 __all__ = [
+    "INDUCTION_REGIMENS",
     "ORGAN_DOMAIN_NAMES",
     "RACE_BY_REGION",
     "RACE_GROUPS",
@@ -60,3 +61,11 @@ RACE_BY_REGION: Final = MappingProxyType(
 
 #: SELENA-SLEDAI organ domains, in reporting order.
 ORGAN_DOMAIN_NAMES: Final[tuple[str, ...]] = tuple(ORGAN_DOMAINS)
+
+#: Induction regimens of lupus nephritis a trial design may give as background
+#: therapy (``[design.background] induction``), in code order (code 0 is none):
+#: mycophenolate mofetil for induction and maintenance, or the Euro-Lupus
+#: low-dose intravenous cyclophosphamide (500 mg every 2 weeks x 6, then
+#: azathioprine; Houssiau FA et al., Arthritis Rheum 2002;46:2121-31), the two
+#: regimens of BLISS-LN (Furie R et al., N Engl J Med 2020;383:1117-28).
+INDUCTION_REGIMENS: Final[tuple[str, ...]] = ("mycophenolate", "euro_lupus_cyclophosphamide")

@@ -82,6 +82,7 @@ def simulate_binomial_trial(
         c3=zeros.copy(),
         c4=zeros.copy(),
         proteinuria_g=zeros.copy(),
+        egfr=np.full((n, 2), np.nan),  # not modelled
         flare_mild=no,
         flare_severe=no.copy(),
         flare_severe_modified=no.copy(),
@@ -110,6 +111,8 @@ def simulate_binomial_trial(
         "c3_bl": np.zeros(n),
         "c4_bl": np.zeros(n),
         "proteinuria_bl": np.zeros(n),
+        "egfr_bl": np.full(n, np.nan),
+        "induction": np.zeros(n, dtype=np.int8),
         "serologically_active": np.zeros(n, dtype=bool),
         "antimalarial": np.zeros(n, dtype=bool),
         "immunosuppressant_bl": np.zeros(n, dtype=np.int8),

@@ -6,8 +6,9 @@ Stata, Python) without learning lupsim's own layout:
 - :func:`adsl`: subject-level analysis dataset, one row per randomised subject;
 - :func:`adeff`: efficacy dataset in the Basic Data Structure (BDS), one row per
   subject x analysis visit x parameter: measured activity, treatment and
-  laboratory values at every attended visit, and responder parameters (SRI-4/5/6,
-  BICLA, LLDAS) at every post-baseline visit with non-responder imputation;
+  laboratory values (eGFR included) at every attended visit, and responder
+  parameters (SRI-4/5/6, BICLA, LLDAS; PERR and CRR in nephritis trials) at
+  every post-baseline visit with non-responder imputation;
 - :func:`adtte`: time to first severe flare (modified SELENA flare index);
 - :func:`variables_table`: name, label, type and codelist/notes of every
   variable (the define.xml a statistician would otherwise ask for);
@@ -47,7 +48,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from lupsim.activity.bilag import NUMERIC
-from lupsim.analysis.endpoints import bicla, flares, lldas, sri
+from lupsim.analysis.endpoints import bicla, crr, flares, lldas, perr, sri
+from lupsim.cohort.vocabulary import INDUCTION_REGIMENS
 from lupsim.errors import LupsimError
 from lupsim.trial.dataset import TrialDataset
 from lupsim.trial.disease import DROPOUT_REASONS
@@ -92,6 +94,7 @@ _MEASURED: Final[tuple[tuple[str, str, Callable[[TrialDataset], F]], ...]] = (
     ("C3", "Complement C3 (mg/dL)", lambda d: d.arrays.c3),
     ("C4", "Complement C4 (mg/dL)", lambda d: d.arrays.c4),
     ("PROT", "Proteinuria (g/24 h)", lambda d: d.arrays.proteinuria_g),
+    ("EGFR", "eGFR (mL/min/1.73 m2)", lambda d: d.arrays.egfr),
 )
 
 # Responder parameters of ADEFF: PARAMCD, PARAM, and response at a week.
@@ -102,6 +105,18 @@ _RESPONDERS: Final[tuple[tuple[str, str, Callable[[TrialDataset, float], B]], ..
     ("BICLA", "BICLA Response", bicla),
     ("LLDAS", "Lupus Low Disease Activity State", lldas),
 )
+# Renal responder parameters, in trials with a nephritis background regimen.
+_RENAL_RESPONDERS: Final[tuple[tuple[str, str, Callable[[TrialDataset, float], B]], ...]] = (
+    ("PERR", "Primary Efficacy Renal Response", lambda d, w: perr(d, w).responder),
+    ("CRR", "Complete Renal Response", lambda d, w: crr(d, w).responder),
+)
+
+#: ADSL terms of the background induction regimens (blank: none).
+INDUCTION_TERMS: Final[dict[str, str]] = {
+    "mycophenolate": "MYCOPHENOLATE MOFETIL",
+    "euro_lupus_cyclophosphamide": "EURO-LUPUS CYCLOPHOSPHAMIDE",
+}
+assert tuple(INDUCTION_TERMS) == INDUCTION_REGIMENS
 
 _TTE_PARAMCD: Final = "TTSEVFL"
 _TTE_PARAM: Final = "Time to First Severe Flare (days)"
@@ -188,7 +203,15 @@ _ADSL_VARS: Final[tuple[_Spec, ...]] = (
     _v("DSDNABL", "Baseline Anti-dsDNA (IU/mL)", "Num"),
     _v("C3BL", "Baseline C3 (mg/dL)", "Num"),
     _v("C4BL", "Baseline C4 (mg/dL)", "Num"),
-    _v("PROTBL", "Baseline Proteinuria (g/24 h)", "Num"),
+    _v("PROTBL", "Baseline Proteinuria (g/24 h)", "Num", notes="a uPCR in g/g reads the same"),
+    _v("EGFRBL", "Baseline eGFR (mL/min/1.73 m2)", "Num"),
+    _v(
+        "INDUCT",
+        "Background Induction Regimen",
+        "Char",
+        "; ".join(INDUCTION_TERMS.values()),
+        "lupus nephritis induction (design.background); blank if none",
+    ),
     _v(
         "SERACTFL",
         "Serologically Active at Baseline Flag",
@@ -219,7 +242,13 @@ _BDS_KEYS: Final[tuple[_Spec, ...]] = (
 
 _ADEFF_VARS: Final[tuple[_Spec, ...]] = (
     *_BDS_KEYS,
-    _v("PARAMCD", "Parameter Code", "Char", "; ".join(p[0] for p in (*_MEASURED, *_RESPONDERS))),
+    _v(
+        "PARAMCD",
+        "Parameter Code",
+        "Char",
+        "; ".join(p[0] for p in (*_MEASURED, *_RESPONDERS, *_RENAL_RESPONDERS)),
+        "PERR and CRR in trials with a nephritis induction regimen only",
+    ),
     _v("PARAM", "Parameter", "Char"),
     _v("PARAMN", "Parameter (N)", "Num", notes="order of the PARAMCD codelist"),
     _v("AVISIT", "Analysis Visit", "Char", "BASELINE; WEEK n"),
@@ -418,6 +447,8 @@ def adsl(ds: TrialDataset) -> pd.DataFrame:
         "C3BL": np.asarray(s["c3_bl"], dtype=float),
         "C4BL": np.asarray(s["c4_bl"], dtype=float),
         "PROTBL": np.asarray(s["proteinuria_bl"], dtype=float),
+        "EGFRBL": np.asarray(s["egfr_bl"], dtype=float),
+        "INDUCT": np.asarray(["", *INDUCTION_TERMS.values()], dtype=object)[s["induction"]],
         "SERACTFL": _yn(s["serologically_active"]),
         "ANTIMLFL": _yn(s["antimalarial"]),
         "ISBLFL": _yn(np.asarray(s["immunosuppressant_bl"]) > 0),
@@ -447,9 +478,11 @@ def adeff(ds: TrialDataset) -> pd.DataFrame:
     """Efficacy dataset (BDS): one row per subject x analysis visit x parameter.
 
     - Measured parameters (SELENA, SLEDAI2K, BILAGNUM, PGA, PRED, DSDNA, C3, C4,
-      PROT): one record per attended visit, baseline (``ABLFL="Y"``) included;
-      ``BASE`` is the week-0 value and ``CHG = AVAL - BASE`` after baseline.
-    - Responder parameters (SRI4, SRI5, SRI6, BICLA, LLDAS): one record per
+      PROT, EGFR): one record per attended visit, baseline (``ABLFL="Y"``)
+      included; ``BASE`` is the week-0 value and ``CHG = AVAL - BASE`` after
+      baseline.
+    - Responder parameters (SRI4, SRI5, SRI6, BICLA, LLDAS, and PERR and CRR
+      in trials with a nephritis induction regimen): one record per
       post-baseline visit, ``AVAL`` 1/0 and ``AVALC`` ``Y``/``N`` as computed
       by :mod:`lupsim.analysis.endpoints`. A visit not attended (dropout) or at
       or after treatment failure is a non-responder with ``DTYPE="NRI"``.
@@ -529,7 +562,8 @@ def adeff(ds: TrialDataset) -> pd.DataFrame:
     keep = ~_pending(ds)
     keep[:, 0] = False  # responders are defined after baseline only
     ri, rj = np.nonzero(keep)
-    for k, (code, label, respond) in enumerate(_RESPONDERS):
+    responders = (*_RESPONDERS, *(_RENAL_RESPONDERS if ds.nephritis else ()))
+    for k, (code, label, respond) in enumerate(responders):
         response = np.zeros((n, v), dtype=bool)
         for j in range(1, v):
             response[:, j] = respond(ds, weeks[j])

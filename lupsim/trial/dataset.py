@@ -7,7 +7,7 @@ Three views of the same data:
   discontinuation day and reason, treatment failure;
 - ``visits``: long form, one row per subject x visit x parameter (SLEDAI in
   each version, each descriptor, BILAG grades and score, PGA, prednisone,
-  anti-dsDNA, C3, C4, proteinuria, flare flags), built on first use;
+  anti-dsDNA, C3, C4, proteinuria, eGFR, flare flags), built on first use;
 - ``events``: the trial's event log (site activations, screenings,
   randomisations, discontinuations, milestones, data cuts).
 
@@ -28,11 +28,13 @@ from numpy.typing import NDArray
 
 from lupsim.activity.bilag import BILAG_DOMAINS, NUMERIC
 from lupsim.activity.sledai import DESCRIPTOR_CODES
-from lupsim.cohort.vocabulary import RACE_GROUPS, REGIONS
+from lupsim.cohort.vocabulary import INDUCTION_REGIMENS, RACE_GROUPS, REGIONS
 from lupsim.errors import LupsimError
 from lupsim.trial.disease import DROPOUT_REASONS
 
 __all__ = ["EventLog", "TrialDataset", "VisitArrays"]
+
+_INDUCTION_NAMES = np.asarray(("none", *INDUCTION_REGIMENS), dtype=object)
 
 F = NDArray[np.float64]
 B = NDArray[np.bool_]
@@ -57,7 +59,8 @@ class VisitArrays:
     anti_dsdna_iu: F
     c3: F
     c4: F
-    proteinuria_g: F
+    proteinuria_g: F  # g/24 h (a uPCR in g/g reads the same)
+    egfr: F  # mL/min/1.73 m2
     flare_mild: B
     flare_severe: B
     flare_severe_modified: B
@@ -141,6 +144,13 @@ class TrialDataset:
         return int(self.subject_arrays["arm_index"].size)
 
     @property
+    def nephritis(self) -> bool:
+        """Whether the design gave a lupus nephritis induction regimen (renal
+        endpoints then lead the summaries)."""
+        induction = self.subject_arrays.get("induction")
+        return induction is not None and bool(np.any(induction > 0))
+
+    @property
     def arm_index(self) -> NDArray[np.int8]:
         """Arm index of each subject."""
         return self.subject_arrays["arm_index"]
@@ -194,6 +204,8 @@ class TrialDataset:
                 "C3BL": s["c3_bl"],
                 "C4BL": s["c4_bl"],
                 "PROTBL": s["proteinuria_bl"],
+                "EGFRBL": s["egfr_bl"],
+                "INDUCT": _INDUCTION_NAMES[s["induction"]],
                 "SEROACT": s["serologically_active"],
                 "ANTIMAL": s["antimalarial"],
                 "ISBL": s["immunosuppressant_bl"] > 0,
@@ -309,6 +321,7 @@ class TrialDataset:
         add("C3", a.c3)
         add("C4", a.c4)
         add("PROT", a.proteinuria_g)
+        add("EGFR", a.egfr)
         add("FLAREMM", a.flare_mild)
         add("FLARESEV", a.flare_severe_modified)
         add("FLARESVU", a.flare_severe)

@@ -17,14 +17,17 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
-from lupsim.cohort.eligibility import RuleText
+from lupsim.cohort.columns import RANDOMISATION_VARIABLES
+from lupsim.cohort.eligibility import RuleText, parse_rule
+from lupsim.cohort.vocabulary import INDUCTION_REGIMENS
 
 __all__ = [
     "Arm",
+    "Background",
     "Discontinuation",
     "Enrolment",
     "Milestone",
@@ -268,6 +271,86 @@ class Discontinuation(_Frozen):
     )
 
 
+InductionRegimen = Literal["mycophenolate", "euro_lupus_cyclophosphamide"]
+# strict: a quoted number or a boolean in a scenario file is a mistake, not a share.
+Share = Annotated[float, Field(strict=True)]
+assert get_args(InductionRegimen) == INDUCTION_REGIMENS
+#: Shares of a background regimen may be rounded (0.735 + 0.265): they must sum
+#: to 1 within this, and are then rescaled to sum to 1 exactly.
+SHARE_TOLERANCE = 0.01
+
+
+class Background(_Frozen):
+    """Background therapy every patient of the trial starts with, in every arm.
+
+    ``induction`` gives the lupus nephritis induction regimen as the share of
+    patients on each (investigator's choice, drawn per patient at
+    randomisation): ``mycophenolate`` (mycophenolate mofetil for induction and
+    maintenance) or ``euro_lupus_cyclophosphamide`` (500 mg IV every 2 weeks
+    x 6, then azathioprine; Houssiau FA et al., Arthritis Rheum
+    2002;46:2121-31). BLISS-LN: 74% and 26% (Furie R et al., N Engl J Med
+    2020;383:1117-28). The regimen raises the rate at which active nephritis
+    resolves (:class:`~lupsim.trial.disease.DiseaseParameters`), and the
+    variables ``induction_mycophenolate`` and
+    ``induction_euro_lupus_cyclophosphamide`` can stratify the randomisation.
+
+    Examples
+    --------
+    >>> b = Background(induction={"mycophenolate": 0.74, "euro_lupus_cyclophosphamide": 0.26})
+    >>> b.shares()
+    (0.74, 0.26)
+    """
+
+    induction: dict[InductionRegimen, Share] | None = Field(
+        None,
+        description="share (0-1) of patients on each lupus nephritis induction regimen "
+        "(mycophenolate, euro_lupus_cyclophosphamide); shares sum to 1",
+    )
+
+    @model_validator(mode="after")
+    def _shares(self) -> Background:
+        problems = _check_background({"induction": self.induction})
+        if problems:
+            raise ValueError(_JOIN.join(problems))
+        return self
+
+    def shares(self) -> tuple[float, ...]:
+        """Share of each regimen of :data:`~lupsim.cohort.vocabulary.INDUCTION_REGIMENS`,
+        rescaled to sum to 1 (all zero without ``induction``)."""
+        given = self.induction or {}
+        raw = [float(given.get(r, 0.0)) for r in INDUCTION_REGIMENS]  # type: ignore[call-overload]
+        total = sum(raw)
+        return tuple(x / total for x in raw) if total > 0 else tuple(raw)
+
+
+def _check_background(d: dict[str, Any]) -> list[str]:
+    shares = d.get("induction")
+    if shares is None:
+        return []
+    out = []
+    values = {str(k): v for k, v in shares.items()}
+    if not values:
+        return [
+            "induction: give the share of patients on each regimen, e.g. "
+            "{ mycophenolate = 0.74, euro_lupus_cyclophosphamide = 0.26 }, or remove it"
+        ]
+    bad = {k: v for k, v in values.items() if isinstance(v, bool) or not isinstance(v, int | float)}
+    for k, v in bad.items():
+        out.append(f"induction.{k}: must be a number (a share 0-1), got {v!r}")
+    for k, v in values.items():
+        if k not in bad and not 0.0 <= float(v) <= 1.0:
+            hint = f"; a share, not a percentage: write {v:g} as {v / 100:g}" if v > 1 else ""
+            out.append(f"induction.{k}: must be a share between 0 and 1, got {v:g}{hint}")
+    if not out:
+        total = sum(float(v) for v in values.values())
+        if abs(total - 1.0) > SHARE_TOLERANCE:
+            out.append(
+                f"induction: shares must sum to 1 (+/- {SHARE_TOLERANCE:g} for rounding), "
+                f"got {total:g}; fix the shares"
+            )
+    return out
+
+
 class Milestone(_Frozen):
     """An interim look, triggered when ``n_patients`` have reached ``week``."""
 
@@ -305,6 +388,10 @@ class TrialDesign(_Frozen):
     rescue: Rescue = Field(default_factory=Rescue)
     discontinuation: Discontinuation = Field(default_factory=Discontinuation)
     milestones: tuple[Milestone, ...] = Field((), description="interim looks")
+    background: Background = Field(
+        default_factory=Background,
+        description="background therapy of every arm (lupus nephritis induction regimen)",
+    )
     outcome: Literal["disease_model", "binomial"] = Field(
         "disease_model",
         description="'binomial': each arm's response is drawn with its response_rate, "
@@ -508,6 +595,26 @@ def _check_outcome(d: dict[str, Any]) -> list[str]:
     return out
 
 
+def _check_background_use(d: dict[str, Any]) -> list[str]:
+    background = d.get("background") or {}
+    out: list[str] = []
+    if background.get("induction"):
+        return out
+    for k, rule in enumerate((d.get("randomisation") or {}).get("stratify_by") or ()):
+        try:
+            used = sorted(parse_rule(str(rule)).variables & RANDOMISATION_VARIABLES)
+        except ValueError:
+            continue  # reported by the rule's own validation
+        if used:
+            out.append(
+                f"randomisation.stratify_by[{k}]: {used[0]!r} is the background induction "
+                "regimen, which this design does not give; add [design.background] "
+                "induction = { mycophenolate = ..., euro_lupus_cyclophosphamide = ... } "
+                "or remove the factor"
+            )
+    return out
+
+
 _CHECKS = (
     _check_arms,
     _check_allocation,
@@ -518,6 +625,7 @@ _CHECKS = (
     _check_steroids,
     _check_dosing,
     _check_outcome,
+    _check_background_use,
 )
 
 

@@ -46,6 +46,7 @@ from lupsim.activity.bilag import N_BILAG_DOMAINS
 from lupsim.activity.sledai import DESCRIPTOR_CODES, N_DESCRIPTORS, WEIGHTS
 from lupsim.cohort import model as cm
 from lupsim.cohort.model import Parameters, PatientArrays
+from lupsim.cohort.vocabulary import INDUCTION_REGIMENS
 from lupsim.trial.design import Discontinuation, Rescue, SteroidProtocol
 
 __all__ = ["DROPOUT_REASONS", "Course", "DiseaseModel", "DiseaseParameters"]
@@ -129,6 +130,23 @@ def _draw_normals(rng: np.random.Generator, shape: tuple[int, ...]) -> NDArray[n
     np.multiply(radius, np.cos(angle), out=out[:pairs])
     np.multiply(radius, np.sin(angle), out=out[pairs:])
     return out[:size].reshape(shape)
+
+
+#: Standard normal quantiles at the midpoints of the 65,536 cells of a 16-bit
+#: uniform: a 16-bit draw looked up here is a normal draw cut at 4.3 SD.
+_NORMAL_QUANTILES = special.ndtri((np.arange(65536) + 0.5) / 65536).astype(np.float32)
+
+
+def _draw_coarse_normals(rng: np.random.Generator, shape: tuple[int, ...]) -> NDArray[np.float32]:
+    """Standard normals (float32) by inverse CDF of 16-bit uniforms (a table).
+
+    A quarter of the cost of :func:`_draw_normals`; the tails are cut at 4.3
+    SD, which is enough for measurement error, where nothing turns on a
+    1-in-100,000 value.
+    """
+    size = int(np.prod(shape))
+    raw = rng.bit_generator.random_raw((size + 3) // 4).view(np.uint16)[:size]
+    return _NORMAL_QUANTILES.take(raw).reshape(shape)
 
 
 _SEDIMENT_Q = cm._SEDIMENT_P[:, None]
@@ -298,6 +316,57 @@ class DiseaseParameters:
     pga_visit_sd
         Visit-to-visit rater noise of the PGA. Calibrated to the BLISS-52
         placebo share without PGA worsening (69%).
+
+    The parameters below act only on patients given a lupus nephritis
+    induction regimen (``[design.background] induction``), except the eGFR
+    ones, which give every patient an eGFR at every visit (eGFR feeds back into
+    nothing, so BLISS-52 results are unchanged). The fitted ones are calibrated
+    so that the ``nephritis-addon`` scenario reproduces BLISS-LN at week 104
+    (Furie R et al., N Engl J Med 2020;383:1117-28; :mod:`lupsim.trial.calibration`).
+
+    induction_renal_logodds
+        Reduction of the log-odds of renal activity by induction therapy
+        (mycophenolate or Euro-Lupus cyclophosphamide, with their maintenance),
+        split like every shift: renal activity resolves faster and relapses
+        less. Calibrated, with ``remission_proteinuria_g``, to the four BLISS-LN
+        renal responses at week 104 (PERR 32% and 43%, CRR 20% and 30%,
+        placebo and belimumab); the belimumab arm's gain comes from the
+        anti-BAFF effect calibrated to BLISS-52, which acts on every organ.
+    cyclophosphamide_vs_mycophenolate_logodds
+        How much more (positive) or less the Euro-Lupus regimen lowers it than
+        mycophenolate. 0: equal efficacy, as in ALMS (response at 24 weeks 56.2%
+        vs 53.0%; Appel GB et al., J Am Soc Nephrol 2009;20:1103-12) and as
+        Euro-Lupus low dose against high-dose cyclophosphamide (Houssiau FA et
+        al., Arthritis Rheum 2002;46:2121-31).
+    remission_proteinuria_g
+        Median proteinuria (g/24 h) a kidney keeps once its nephritis has
+        resolved (residual proteinuria of partial remission and scarring).
+        Calibrated with ``induction_renal_logodds``: mainly the share of
+        complete responses (uPCR < 0.5 g/g) among the responses with
+        uPCR <= 0.7.
+    remission_proteinuria_log_sd
+        Between-patient SD of the log of that level (lupsim assumption).
+    proteinuria_remission_per_week
+        Rate (1/week) at which log proteinuria falls from its active level
+        towards the remission level once nephritis resolves: half the way in
+        about 10 weeks (lupsim assumption; proteinuria of responding lupus
+        nephritis falls over months, not at once).
+    egfr_recoverable_fraction
+        Share of the eGFR lost to active nephritis that comes back when it
+        resolves; the rest is permanent (lupsim assumption).
+    egfr_loss_per_week, egfr_recovery_per_week
+        Rates (1/week) at which eGFR approaches its active-nephritis level
+        (the recoverable part of the cohort model's 20 mL/min/1.73 m2 loss)
+        and recovers from it (lupsim assumption: time constants of about 8 and
+        12 weeks).
+    egfr_chronic_loss_per_year
+        Permanent eGFR loss (mL/min/1.73 m2) per year of active nephritis
+        (lupsim assumption, of the order of the eGFR decline of persistently
+        active lupus nephritis).
+    egfr_visit_cv
+        Visit-to-visit coefficient of variation of a measured eGFR (lupsim
+        assumption: within-subject biological and analytical variation of
+        serum creatinine of about 5-7%).
     """
 
     organ_rate_per_week: float = 0.05
@@ -318,6 +387,19 @@ class DiseaseParameters:
     bilag_persistence: float = 0.9
     flare_severity: float = -0.50
     pga_visit_sd: float = 0.051
+    # Fitted to BLISS-LN (Furie 2020) by calibrate_nephritis on the
+    # nephritis-addon scenario (40,000 patients per arm; seeds 104 and 7 give
+    # 1.57 and 1.54, 0.471 and 0.465 g/24 h).
+    induction_renal_logodds: float = 1.55
+    cyclophosphamide_vs_mycophenolate_logodds: float = 0.0
+    remission_proteinuria_g: float = 0.47
+    remission_proteinuria_log_sd: float = 0.5
+    proteinuria_remission_per_week: float = 0.07
+    egfr_recoverable_fraction: float = 0.7
+    egfr_loss_per_week: float = 0.125
+    egfr_recovery_per_week: float = 0.08
+    egfr_chronic_loss_per_year: float = 3.0
+    egfr_visit_cv: float = 0.06
 
     def replace(self, **changes: float) -> DiseaseParameters:
         """A copy with some parameters changed."""
@@ -353,6 +435,8 @@ class Course:
     flare_severe_modified: B
     rescue: B
     immunosuppressant: NDArray[np.int8]
+    renal_active: B  # the renal organ's state (nephritis active), not a measurement
+    egfr: F
 
     @staticmethod
     def empty(visits: int, n: int) -> Course:
@@ -379,6 +463,8 @@ class Course:
             flare_severe_modified=a(bool),
             rescue=a(bool),
             immunosuppressant=a(np.int8),
+            renal_active=a(bool),
+            egfr=a(np.float64),
         )
 
 
@@ -417,9 +503,21 @@ class _State:
     log1p_pred0: F
     serology_dev_sd: float
     bilag_dev_sd: float
+    induction: B  # on a background lupus nephritis induction regimen
 
 
 _MAX_INTERVAL_DAYS = 400
+_WEEKS_PER_YEAR = 365.25 / 7.0
+
+
+@dataclass(frozen=True)
+class _Remission:
+    """How the proteinuria of patients on nephritis induction falls (per patient)."""
+
+    gradual: B  # falls gradually towards its own remission level once quiet
+    floor: F  # log proteinuria it falls towards (the quiet median for the others)
+    cap: F  # largest log proteinuria while quiet (none for the gradual ones)
+    rate: float  # 1/week
 
 
 @lru_cache(maxsize=64)
@@ -537,7 +635,7 @@ class DiseaseModel:
         def fm(a: NDArray[Any]) -> NDArray[Any]:
             return np.ascontiguousarray(a.T)
 
-        return _State(
+        state = _State(
             organ_active=fm(active),
             baseline_active=fm(active),
             log_prot=log_prot,
@@ -572,7 +670,29 @@ class DiseaseModel:
             drug_weight=np.where(sero, 1.0, self.params.seronegative_fraction),
             log1p_pred0=np.log1p(p.prednisone_mg),
             serology_dev_sd=float(np.sqrt(1.0 - w**2)),
+            induction=p.induction > 0,
         )
+        if state.induction.any():
+            self._induction_shift(state)
+        return state
+
+    def _induction_shift(self, state: _State) -> None:
+        """Lower the long-run odds of renal activity of patients on induction.
+
+        The shift splits evenly between onset and resolution, as every shift of
+        the organ chains does: induction therapy makes active nephritis resolve
+        faster, and its maintenance phase makes it relapse less.
+        """
+        par = self.params
+        on = np.flatnonzero(state.induction)
+        regimen = self.patients.induction[on]
+        shift = par.induction_renal_logodds + (
+            par.cyclophosphamide_vs_mycophenolate_logodds
+            * (regimen == 1 + INDUCTION_REGIMENS.index("euro_lupus_cyclophosphamide"))
+        )
+        half = (0.5 * shift).astype(np.float32)
+        state.onset0[_RENAL, on] *= np.exp(-half)
+        state.resolution0[_RENAL, on] *= np.exp(half)
 
     def _factors(self, intervals: F) -> _Factors:
         """Look up the decay factors of every interval of the trial at once.
@@ -614,6 +734,8 @@ class DiseaseModel:
         for flag in (c.flare_mild, c.flare_severe, c.flare_severe_modified, c.rescue):
             flag[0] = False
         c.immunosuppressant[0] = p.immunosuppressant
+        c.renal_active[0] = s.organ_active[_RENAL]
+        c.egfr[0] = p.egfr
 
     # -- the course -------------------------------------------------------------
     def run(
@@ -623,6 +745,8 @@ class DiseaseModel:
         weeks: Sequence[float],
         rng: np.random.Generator,
         steroid_rng: np.random.Generator,
+        egfr_rng: np.random.Generator,
+        nephritis_rng: np.random.Generator | None = None,
     ) -> Course:
         """Advance every patient visit by visit and score every visit.
 
@@ -636,6 +760,11 @@ class DiseaseModel:
             Nominal week of each visit (the steroid protocol's windows).
         rng, steroid_rng
             The ``disease`` and ``steroids`` streams.
+        egfr_rng
+            The ``egfr`` stream (visit-to-visit eGFR variation).
+        nephritis_rng
+            The ``nephritis`` stream (each kidney's remission proteinuria),
+            needed when some patients are on a nephritis induction regimen.
 
         Returns
         -------
@@ -745,6 +874,21 @@ class DiseaseModel:
         pred = s.prednisone
         floor = pred  # the dose a flare increase decays back to
         immunosuppressant = self.patients.immunosuppressant.copy()
+        # Patients on nephritis induction: proteinuria falls gradually towards
+        # each kidney's remission level (None: every patient follows the
+        # two-level proteinuria of the calibrated SLE model).
+        rem = None
+        proteinuric_worsening: B | bool = True
+        if s.induction.any():
+            if nephritis_rng is None:
+                raise ValueError("patients on induction need the nephritis stream")
+            rem = self._remission(nephritis_rng)
+            quiet_centre = np.where(active_prev[_RENAL], prot_mean, rem.floor)
+            prev_centre = quiet_centre
+            # Under treatment for nephritis, a renal flare is a relapse of the
+            # renal organ: proteinuria moving about within still-active
+            # nephritis (visit-to-visit SD about 40%) is not one.
+            proteinuric_worsening = ~s.induction
         counts_present = np.empty((n_int, _PRESENT_ROWS.shape[0], n), dtype=np.float32)
         counts_new = np.empty((n_int, _NEW_ROWS.shape[0], n), dtype=np.float32)
         for k in range(n_int):
@@ -792,12 +936,24 @@ class DiseaseModel:
             renal = active[_RENAL]
             newly_renal = newly[_RENAL]
             np.copyto(prot_mean, flare_level[k], where=newly_renal & quiet_renal0)
-            centre = np.where(renal, prot_mean, _QUIET_LOG_PROT)
-            prev_centre = np.where(active_prev[_RENAL], prot_mean, _QUIET_LOG_PROT)
-            log_prot_raw = centre + t.rho_p[k] * (log_prot - prev_centre) + prot_noise[k]
-            prot = np.exp(
-                np.where(renal, log_prot_raw, np.minimum(log_prot_raw, _QUIET_MAX_LOG_PROT))
-            ).round(2)
+            if rem is None:
+                centre = np.where(renal, prot_mean, _QUIET_LOG_PROT)
+                prev_centre = np.where(active_prev[_RENAL], prot_mean, _QUIET_LOG_PROT)
+                log_prot_raw = centre + t.rho_p[k] * (log_prot - prev_centre) + prot_noise[k]
+                prot = np.exp(
+                    np.where(renal, log_prot_raw, np.minimum(log_prot_raw, _QUIET_MAX_LOG_PROT))
+                ).round(2)
+            else:
+                # Quiet: the centre falls from where it was towards the remission
+                # level (at once for patients without a remission level).
+                fall = np.where(rem.gradual, np.exp(-rem.rate * t.weeks[k]), 0.0)
+                quiet_centre = np.where(
+                    renal, prot_mean, rem.floor + (quiet_centre - rem.floor) * fall
+                )
+                log_prot_raw = quiet_centre + t.rho_p[k] * (log_prot - prev_centre) + prot_noise[k]
+                prev_centre = quiet_centre
+                prot = np.exp(np.where(renal, log_prot_raw, np.minimum(log_prot_raw, rem.cap)))
+                prot = prot.round(2)
             p_sed = _SEDIMENT_Q * (1.0 - keep_i)
             p_sed += keep_i * sediment_prev
             np.copyto(p_sed, _SEDIMENT_Q, where=newly_renal)
@@ -858,6 +1014,7 @@ class DiseaseModel:
                 new_cns_item=counts_n[_N_CNS] > 0,
                 new_mild_item=counts_n[_N_SFI_MILD] > 0,
                 new_myositis=new[_MYOSITIS],
+                proteinuric_worsening=proteinuric_worsening,
             )
 
             # Standard care reacts: rescue, flare increases, tapers.
@@ -891,6 +1048,7 @@ class DiseaseModel:
             c.pga[v] = pga
             c.prednisone_mg[v] = pred
             c.proteinuria_g[v] = prot
+            c.renal_active[v] = renal
 
             active_prev = active
             items_prev = items
@@ -905,7 +1063,82 @@ class DiseaseModel:
         )
         c.flare_severe[1:] |= c.flare_severe_modified[1:]
         c.flare_mild[1:] &= ~c.flare_severe[1:]  # a flare is one or the other
+        self._egfr(c, t.weeks, egfr_rng)
         return c
+
+    def _remission(self, rng: np.random.Generator) -> _Remission:
+        """Remission proteinuria of the patients on induction with active nephritis.
+
+        One normal per patient from the ``nephritis`` stream, whoever needs it
+        (fixed shapes: common random numbers across scenarios).
+        """
+        par = self.params
+        s = self.state
+        z = rng.standard_normal(s.prednisone.size)
+        gradual = s.induction & s.baseline_active[_RENAL]
+        level = np.log(par.remission_proteinuria_g) + par.remission_proteinuria_log_sd * z
+        return _Remission(
+            gradual=gradual,
+            floor=np.where(gradual, level, _QUIET_LOG_PROT),
+            cap=np.where(gradual, np.inf, _QUIET_MAX_LOG_PROT),
+            rate=par.proteinuria_remission_per_week,
+        )
+
+    def _egfr(self, c: Course, weeks: NDArray[np.float32], rng: np.random.Generator) -> None:
+        """Fill ``c.egfr`` after baseline: kidney function follows nephritis activity.
+
+        The baseline eGFR is the cohort's measurement, the patient's true value
+        times (1 + CV z). Active nephritis at entry (proteinuria >= 1 g/24 h)
+        cost the cohort model's 20 mL/min/1.73 m2, of which
+        ``egfr_recoverable_fraction`` is reversible. Over each interval the
+        reversible loss moves towards its active-nephritis level while the
+        renal organ is active (rate ``egfr_loss_per_week``) and back towards
+        zero while it is quiet (``egfr_recovery_per_week``); each week of
+        activity adds a permanent loss, and ageing costs 0.7 a year. Every
+        visit's measurement has its own relative error. Draws: one normal per
+        patient and visit from the ``egfr`` stream, whatever the course.
+        """
+        par = self.params
+        p = self.patients
+        f32 = np.float32
+        n_visits, n = c.egfr.shape
+        noise = _draw_coarse_normals(rng, (n_visits, n))
+        noise *= f32(par.egfr_visit_cv)
+        noise += f32(1.0)
+        rho = par.egfr_recoverable_fraction
+        nephritic = c.renal_active[0] & (p.proteinuria_g >= cm.EGFR_NEPHRITIS_PROTEINURIA_G)
+        loss0 = (rho * cm.EGFR_NEPHRITIS_LOSS) * nephritic
+        # Kidney function once the reversible loss has recovered (the permanent
+        # part of the loss at entry stays lost). Float32 throughout: eGFR is
+        # kept to 0.1 mL/min/1.73 m2, float32 carries 7 digits.
+        recovered = (p.egfr / noise[0] + loss0).astype(f32)
+        active = c.renal_active[1:]
+        keep = np.where(active, f32(par.egfr_loss_per_week), f32(par.egfr_recovery_per_week))
+        keep *= weeks
+        np.exp(-keep, out=keep)
+        # Over an interval the reversible loss r moves towards its level
+        # (exactly, for a state constant over it): r <- r keep + level (1 - keep).
+        step = active * f32(rho * cm.EGFR_NEPHRITIS_LOSS)
+        step *= f32(1.0) - keep
+        # Permanent loss per interval: ageing, and more while nephritis is active.
+        lost = np.where(
+            active,
+            f32((cm.EGFR_PER_YEAR_OF_AGE + par.egfr_chronic_loss_per_year) / _WEEKS_PER_YEAR),
+            f32(cm.EGFR_PER_YEAR_OF_AGE / _WEEKS_PER_YEAR),
+        )
+        lost *= weeks
+        reversible = np.empty(active.shape, dtype=f32)
+        r = loss0.astype(f32)
+        for k in range(active.shape[0]):
+            r = np.multiply(r, keep[k], out=reversible[k])
+            r += step[k]
+            if k:
+                lost[k] += lost[k - 1]
+        value = recovered - reversible
+        value -= lost
+        value *= noise[1:]
+        np.clip(value, f32(cm.EGFR_MIN), f32(cm.EGFR_MAX), out=value)
+        np.round(value, 1, out=c.egfr[1:])
 
     def dropout(
         self, course: Course, intervals: F, u: NDArray[np.float64]
@@ -982,12 +1215,15 @@ def _sfi(
     new_cns_item: B,
     new_mild_item: B,
     new_myositis: B,
+    proteinuric_worsening: B | bool = True,
 ) -> tuple[B, B, B]:
     """SELENA flare index from clinical change since the previous visit.
 
     ``bilag`` (9, n) and ``organ_newly`` (8, n) are feature-major;
     ``new_cns_item`` and ``new_mild_item`` mark patients with a new CNS item
-    and a new item of the SFI mild list. Returns (mild/moderate, severe,
+    and a new item of the SFI mild list. ``proteinuric_worsening`` marks the
+    patients for whom a rise of proteinuria within active nephritis is worse
+    nephritis (for the others only a renal relapse is). Returns (mild/moderate, severe,
     severe as in the modified SFI of the belimumab programme, which ignores
     severe flares triggered only by the SELENA-SLEDAI rising above 12).
     Treatment-defined items (prednisone increases) are added by the caller
@@ -1000,9 +1236,10 @@ def _sfi(
     # (proteinuria up by >= 1 g/24 h to >= 2 g/24 h).
     new_cns = organ_newly[0] & new_cns_item
     new_vasculitis = organ_newly[1]
-    new_nephritis = (bilag[_BILAG_RENAL] == 0) & (
-        organ_newly[7] | ((proteinuria - proteinuria_prev >= 1.0) & (proteinuria >= 2.0))
-    )
+    rise = (proteinuria - proteinuria_prev >= 1.0) & (proteinuria >= 2.0)
+    if proteinuric_worsening is not True:
+        rise &= proteinuric_worsening
+    new_nephritis = (bilag[_BILAG_RENAL] == 0) & (organ_newly[7] | rise)
     new_haem_a = (bilag[_BILAG_HAEM] == 0) & organ_newly[6]
     clinical_severe = (
         new_cns

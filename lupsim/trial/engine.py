@@ -25,12 +25,16 @@ The split:
 Randomness comes from named streams of the replicate's SeedSequence
 (:mod:`lupsim.random`): ``enrolment``, ``screening``, ``baseline`` (the
 candidates), ``randomisation`` (one per stratum), ``visits`` (visit windows),
-``disease``, ``steroids``, ``dropout`` and ``chairs``. Changing the dropout
-model therefore leaves enrolment and randomisation untouched.
+``disease``, ``steroids``, ``egfr``, ``dropout`` and ``chairs``, and, in
+designs with a nephritis background regimen, ``induction`` (each patient's
+regimen) and ``nephritis`` (each kidney's remission proteinuria). Changing the
+dropout model therefore leaves enrolment and randomisation untouched, and a
+stream one design does not use leaves every other design's numbers alone.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -44,7 +48,8 @@ from lupsim.cohort.calibration import CalibrationResult, calibrate
 from lupsim.cohort.cohort import draw_candidates
 from lupsim.cohort.columns import PatientView
 from lupsim.cohort.eligibility import parse_rule
-from lupsim.cohort.model import Parameters, PatientArrays
+from lupsim.cohort.model import IS_AGENTS, Parameters, PatientArrays
+from lupsim.cohort.vocabulary import INDUCTION_REGIMENS
 from lupsim.errors import ScenarioError
 from lupsim.random import replicate_seed, stream
 from lupsim.trial.dataset import EventLog, TrialDataset, VisitArrays
@@ -321,6 +326,37 @@ def _arm_json(arm: Any) -> str:
     return text
 
 
+def _background(
+    design: TrialDesign, patients: PatientArrays, ss: np.random.SeedSequence
+) -> PatientArrays:
+    """Start every randomised patient on the design's background induction regimen.
+
+    The regimen is the investigator's choice, drawn per patient with the
+    design's shares from the ``induction`` stream, before randomisation (so it
+    can stratify it). It replaces the patient's immunosuppressant at screening:
+    mycophenolate stays the maintenance drug, Euro-Lupus cyclophosphamide is
+    followed by azathioprine (Houssiau 2002), so rescue therapy never "starts"
+    an immunosuppressant the regimen already gives. Without a regimen the
+    patients are returned unchanged and no stream is drawn from.
+    """
+    shares = design.background.shares()
+    if not any(shares):
+        return patients
+    u = stream(ss, "induction").random(patients.n)
+    regimen = (np.searchsorted(np.cumsum(shares)[:-1], u, side="right") + 1).astype(np.int8)
+    maintenance = np.array([0, *(_MAINTENANCE[r] for r in INDUCTION_REGIMENS)], dtype=np.int8)
+    return dataclasses.replace(patients, induction=regimen, immunosuppressant=maintenance[regimen])
+
+
+#: Immunosuppressant (code of lupsim.cohort.model.IS_AGENTS) each induction
+#: regimen maintains with: mycophenolate itself; azathioprine after Euro-Lupus
+#: cyclophosphamide (Houssiau FA et al., Arthritis Rheum 2002;46:2121-31).
+_MAINTENANCE = {
+    "mycophenolate": 1 + IS_AGENTS.index("mycophenolate"),
+    "euro_lupus_cyclophosphamide": 1 + IS_AGENTS.index("azathioprine"),
+}
+
+
 def _strata(
     design: TrialDesign, patients: PatientArrays
 ) -> tuple[NDArray[np.bool_], NDArray[np.int32]]:
@@ -386,7 +422,7 @@ def simulate_trial(
     activation = np.sort(rng_enrol.uniform(7.0 * first_week, 7.0 * last_week, en.sites))
     n_rules = len(scenario.eligibility.labels()) if scenario.eligibility else 0
     enrolled = _enrol(env, design, scenario, params, ss, activation, n_rules, pass_rate)
-    patients = enrolled.patients
+    patients = _background(design, enrolled.patients, ss)
     n = patients.n
 
     flags, strata = _strata(design, patients)
@@ -408,7 +444,15 @@ def simulate_trial(
         patients, params, disease, design.steroids, design.rescue, design.discontinuation
     )
     weeks = design.visit_weeks()
-    course = model.run(intervals, effects, weeks, stream(ss, "disease"), stream(ss, "steroids"))
+    course = model.run(
+        intervals,
+        effects,
+        weeks,
+        stream(ss, "disease"),
+        stream(ss, "steroids"),
+        stream(ss, "egfr"),
+        stream(ss, "nephritis") if design.background.induction else None,
+    )
     observed, disc_visit, disc_reason, disc_day = _dropout(model, course, intervals, day, ss)
     failed = _treatment_failure(design, patients, course, observed, weeks)
     arrays = _visit_arrays(course, observed, day, failed)
@@ -544,6 +588,7 @@ def _visit_arrays(
         c3=t(course.c3),
         c4=t(course.c4),
         proteinuria_g=t(course.proteinuria_g),
+        egfr=t(course.egfr),
         flare_mild=t(course.flare_mild),
         flare_severe=t(course.flare_severe),
         flare_severe_modified=t(course.flare_severe_modified),
@@ -712,6 +757,8 @@ def _subject_arrays(
         "c3_bl": arrays.c3[:, 0],
         "c4_bl": arrays.c4[:, 0],
         "proteinuria_bl": arrays.proteinuria_g[:, 0],
+        "egfr_bl": arrays.egfr[:, 0],
+        "induction": patients.induction,
         "serologically_active": np.asarray(view["serologically_active"]),
         "antimalarial": patients.antimalarial,
         "immunosuppressant_bl": patients.immunosuppressant,

@@ -3,7 +3,9 @@
 Visit by visit: the active SLEDAI descriptors (new ones marked), SELENA-SLEDAI,
 BILAG grades that are A or B, PGA, prednisone dose, serology, and the events
 (flares, rescue, treatment failure, leaving the study); then why the patient is
-or is not an SRI-4 responder at the primary visit, component by component.
+or is not an SRI-4 responder at the primary visit, component by component. In
+a trial with a nephritis induction regimen, each visit also shows proteinuria
+(uPCR) and eGFR, and the renal responses (PERR, CRR) are explained too.
 
 Examples
 --------
@@ -19,6 +21,7 @@ from __future__ import annotations
 from lupsim.activity.bilag import BILAG_DOMAINS, compare_bilag
 from lupsim.activity.pga import PGA_WORSENING
 from lupsim.activity.sledai import DESCRIPTORS
+from lupsim.analysis.endpoints import CRR, PERR, RenalCriteria
 from lupsim.errors import LupsimError
 from lupsim.trial.dataset import TrialDataset
 
@@ -51,9 +54,18 @@ def explain_subject(ds: TrialDataset, subject: str) -> str:
         f"{a.prednisone_mg[i, 0]:g} mg/day, anti-dsDNA {a.anti_dsdna_iu[i, 0]:g} IU/mL, "
         f"C3 {a.c3[i, 0]:g}, C4 {a.c4[i, 0]:g} mg/dL"
         + (", serologically active" if s["SEROACT"] else ""),
+    ]
+    renal = ds.nephritis
+    if renal:
+        lines.append(
+            f"Nephritis: induction {s['INDUCT'].replace('_', ' ')}, proteinuria "
+            f"{a.proteinuria_g[i, 0]:g} g/24 h (uPCR g/g), eGFR {a.egfr[i, 0]:g} mL/min/1.73 m2"
+        )
+    lines += [
         "",
         f"{'week':>4s} {'day':>4s} {'SS':>3s} {'PGA':>4s} {'pred':>5s}  "
-        "active descriptors (* new) | BILAG A/B | events",
+        + (f"{'uPCR':>5s} {'eGFR':>5s}  " if renal else "")
+        + "active descriptors (* new) | BILAG A/B | events",
     ]
     for j, week in enumerate(ds.visit_weeks):
         if not a.observed[i, j]:
@@ -77,16 +89,47 @@ def explain_subject(ds: TrialDataset, subject: str) -> str:
             events.append("rescue")
         if a.treatment_failure[i, j] and (j == 0 or not a.treatment_failure[i, j - 1]):
             events.append("treatment failure")
+        kidney = f"{a.proteinuria_g[i, j]:5.2f} {a.egfr[i, j]:5.1f}  " if renal else ""
         lines.append(
             f"{week:4g} {a.day[i, j]:4.0f} {int(a.selena[i, j]):3d} {a.pga[i, j]:4.2f} "
-            f"{a.prednisone_mg[i, j]:5.1f}  {', '.join(items) or '-'} | "
+            f"{a.prednisone_mg[i, j]:5.1f}  {kidney}{', '.join(items) or '-'} | "
             f"{', '.join(bilag) or '-'} | {', '.join(events) or ''}"
         )
     if s["DCSREAS"]:
         lines.append(f"Left the study on study day {s['DCSDY']:.0f}: {s['DCSREAS']}")
     lines.append("")
     lines.append(_sri_reasons(ds, i))
+    if renal:
+        for criteria in (PERR, CRR):
+            lines.append(_renal_reasons(ds, i, criteria))
     return "\n".join(lines)
+
+
+def _renal_reasons(ds: TrialDataset, i: int, c: RenalCriteria) -> str:
+    a = ds.arrays
+    week = ds.primary_week
+    j = ds.visit_column(week)
+    head = f"{c.name} at week {week:g}: "
+    if not a.observed[i, j]:
+        return head + "non-responder: left the study before the visit (counted as failure)"
+    if a.treatment_failure[i, j]:
+        return head + "non-responder: treatment failure (rescue or prohibited therapy)"
+    prot, egfr, base = a.proteinuria_g[i, j], a.egfr[i, j], a.egfr[i, 0]
+    sign = "<=" if c.upcr_inclusive else "<"
+    prot_ok = prot <= c.upcr_max + 1e-9 if c.upcr_inclusive else prot < c.upcr_max - 1e-9
+    floor = (1.0 - c.egfr_max_drop) * base
+    egfr_ok = egfr >= floor - 1e-9 or egfr >= c.egfr_floor - 1e-9
+    reasons = [
+        (bool(prot_ok), f"uPCR {prot:g} g/g (needs {sign} {c.upcr_max:g})"),
+        (
+            bool(egfr_ok),
+            f"eGFR {egfr:g} (needs >= {floor:.1f}, {100 * c.egfr_max_drop:g}% below baseline "
+            f"{base:g}, or >= {c.egfr_floor:g})",
+        ),
+    ]
+    out = [head + ("responder" if all(r for r, _ in reasons) else "non-responder")]
+    out += [f"  [{'x' if r else ' '}] {text}" for r, text in reasons]
+    return "\n".join(out)
 
 
 def _sri_reasons(ds: TrialDataset, i: int) -> str:

@@ -9,10 +9,13 @@ simulate --out DIR``, or files in the same layout from elsewhere:
 - ``visits.csv``: long form with ``USUBJID``, ``AVISITN`` (week), ``ADY``
   (study day), ``PARAMCD`` and ``AVAL`` (``AVALC`` for BILAG letters), with the
   parameters SELENA, SLEDAI2K, SLEDAIOR, PGA, PRED, DSDNA, C3, C4, PROT,
-  FLAREMM, FLARESEV, FLARESVU, RESCUE, TRTFAIL, BILAG_<DOMAIN> and SD_<ITEM>.
+  EGFR, FLAREMM, FLARESEV, FLARESVU, RESCUE, TRTFAIL, BILAG_<DOMAIN> and
+  SD_<ITEM>; ``subjects.csv`` may give the nephritis induction regimen
+  (``INDUCT``).
 
 Missing optional parameters are filled conservatively (no flares, no
-failures); a missing required column is a clear error.
+failures); a missing eGFR is unknown (NaN: renal responses then say so); a
+missing required column is a clear error.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import pandas as pd
 
 from lupsim.activity.bilag import BILAG_DOMAINS
 from lupsim.activity.sledai import DESCRIPTOR_CODES
+from lupsim.cohort.vocabulary import INDUCTION_REGIMENS
 from lupsim.errors import LupsimError
 from lupsim.trial.dataset import EventLog, TrialDataset, VisitArrays
 from lupsim.trial.disease import DROPOUT_REASONS
@@ -44,6 +48,18 @@ def _read(path: Path, name: str) -> pd.DataFrame:
         f"{path}: no {name}.csv (or {name}.parquet); write datasets with "
         "lupsim simulate --out DIR, or see docs/data-layout.md"
     )
+
+
+def _induction_codes(names: np.ndarray) -> np.ndarray:
+    """Induction regimen codes (0 none, 1 + index in INDUCTION_REGIMENS) of names."""
+    codes = {r: k + 1 for k, r in enumerate(INDUCTION_REGIMENS)}
+    unknown = sorted({str(x) for x in names} - {*codes, "none", "nan", ""})
+    if unknown:
+        raise LupsimError(
+            f"subjects: INDUCT {unknown[0]!r} is not an induction regimen; use none or "
+            f"{', '.join(INDUCTION_REGIMENS)}"
+        )
+    return np.array([codes.get(str(x), 0) for x in names], dtype=np.int8)
 
 
 def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
@@ -133,6 +149,7 @@ def read_dataset(path: str | Path, *, control: str | None = None) -> TrialDatase
         c3=param("C3", float),
         c4=param("C4", float),
         proteinuria_g=param("PROT", float),
+        egfr=param("EGFR", float, np.nan),
         flare_mild=param("FLAREMM", bool),
         flare_severe=param("FLARESVU", bool) | param("FLARESEV", bool),
         flare_severe_modified=param("FLARESEV", bool),
@@ -175,6 +192,8 @@ def read_dataset(path: str | Path, *, control: str | None = None) -> TrialDatase
         "c3_bl": arrays.c3[:, 0],
         "c4_bl": arrays.c4[:, 0],
         "proteinuria_bl": arrays.proteinuria_g[:, 0],
+        "egfr_bl": arrays.egfr[:, 0],
+        "induction": _induction_codes(col_or("INDUCT", "none")),
         "serologically_active": col_or("SEROACT", False).astype(bool),
         "antimalarial": col_or("ANTIMAL", False).astype(bool),
         "immunosuppressant_bl": col_or("ISBL", False).astype(np.int8),

@@ -44,6 +44,16 @@ _DISEASE_RANGES: dict[str, tuple[float | None, float | None, str]] = {
     "bilag_persistence": (0.0, 0.999, "fraction"),
     "flare_severity": (None, None, "BILAG severity units"),
     "pga_visit_sd": (0.0, 3.0, "PGA points"),
+    "induction_renal_logodds": (None, None, "log-odds of renal activity"),
+    "cyclophosphamide_vs_mycophenolate_logodds": (None, None, "log-odds of renal activity"),
+    "remission_proteinuria_g": (0.01, 10.0, "g/24 h"),
+    "remission_proteinuria_log_sd": (0.0, 3.0, "log g/24 h"),
+    "proteinuria_remission_per_week": (0.0, 10.0, "1/week"),
+    "egfr_recoverable_fraction": (0.0, 1.0, "fraction"),
+    "egfr_loss_per_week": (0.0, 10.0, "1/week"),
+    "egfr_recovery_per_week": (0.0, 10.0, "1/week"),
+    "egfr_chronic_loss_per_year": (0.0, 100.0, "mL/min/1.73 m2 per year active"),
+    "egfr_visit_cv": (0.0, 0.5, "fraction"),
 }
 _PKPD_RANGES: dict[str, tuple[float | None, float | None, str]] = {
     "clearance_l_per_day": (1e-6, 100.0, "L/day"),
