@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lupsim.analysis.endpoints import arm_summary, weekly_sri
+from lupsim.analysis.endpoints import RENAL_ENDPOINTS, arm_summary, weekly_renal, weekly_sri
 from lupsim.errors import LupsimError
 from lupsim.scenario import Scenario
 from lupsim.trial import simulate_trial
@@ -51,11 +51,18 @@ ENDPOINTS = (
     "severe_flare",
     "steroid_reduction",
 )
+#: Every endpoint column a summary may have, in reporting order: the renal
+#: responses follow completion in trials with a nephritis induction regimen.
+ALL_ENDPOINTS = (ENDPOINTS[0], *RENAL_ENDPOINTS, *ENDPOINTS[1:])
 
 
 def summarise_trial(ds: TrialDataset) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-arm endpoint percentages and weekly SRI-4 of one trial."""
-    return arm_summary(ds), weekly_sri(ds)
+    """Per-arm endpoint percentages and weekly SRI-4 (and, in a nephritis
+    trial, weekly PERR and CRR) of one trial."""
+    weekly = weekly_sri(ds)
+    if ds.nephritis:
+        weekly = weekly.merge(weekly_renal(ds), on=["arm", "week"], how="left")
+    return arm_summary(ds), weekly
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,8 @@ class SimulationResult:
         and, in ``<endpoint>_mc_se``, its Monte Carlo standard error. With one
         replicate the SE is the within-trial binomial SE.
     weekly
-        SRI-4 per arm and visit week, mean over replicates, with MC SE.
+        SRI-4 (and in a nephritis trial PERR and CRR) per arm and visit week,
+        mean over replicates, with MC SE.
     """
 
     scenario: str
@@ -78,18 +86,29 @@ class SimulationResult:
     arms: pd.DataFrame
     weekly: pd.DataFrame
 
+    @property
+    def endpoints(self) -> tuple[str, ...]:
+        """The endpoint columns of :attr:`arms`, in reporting order."""
+        return tuple(c for c in ALL_ENDPOINTS if c in self.arms.columns)
+
     def to_json(self) -> dict[str, Any]:
         """The ``lupsim simulate --format json`` document."""
         arms = []
         for _, r in self.arms.iterrows():
             row: dict[str, Any] = {"arm": r["arm"], "n_randomised": float(r["n_randomised"])}
-            for col in ENDPOINTS:
+            for col in self.endpoints:
                 key = col if col.endswith("_pct") else f"{col}_pct"
                 row[key] = round(float(r[col]), 4)
-            row["sri4_mc_se"] = round(float(r["sri4_mc_se"]), 4)
+            for col in ("sri4", *(c for c in RENAL_ENDPOINTS if c in self.endpoints)):
+                row[f"{col}_mc_se"] = round(float(r[f"{col}_mc_se"]), 4)
             arms.append(row)
+        rates = [c for c in self.weekly.columns if c.endswith("_pct")]
         weekly = [
-            {"arm": r["arm"], "week": float(r["week"]), "sri4_pct": round(float(r["sri4_pct"]), 4)}
+            {
+                "arm": r["arm"],
+                "week": float(r["week"]),
+                **{c: round(float(r[c]), 4) for c in rates},
+            }
             for _, r in self.weekly.iterrows()
         ]
         return {
@@ -110,6 +129,8 @@ class SimulationResult:
         labels = {
             "n_randomised": "Randomised (n)",
             "completed_pct": "Completed",
+            "perr": "PERR (renal)",
+            "crr": "CRR (renal)",
             "sri4": "SRI-4",
             "sledai_reduction4": "  >= 4-point SS drop",
             "no_bilag_worsening": "  no BILAG worsening",
@@ -122,6 +143,8 @@ class SimulationResult:
             "steroid_reduction": "Steroid reduction",
         }
         for col, label in labels.items():
+            if col != "n_randomised" and col not in self.endpoints:
+                continue
             cells = []
             for _, r in self.arms.iterrows():
                 if col == "n_randomised":
@@ -154,14 +177,16 @@ def simulate_replicates(
         per_week.append(w)
         if progress is not None:
             progress(k + 1)
-    arms = _aggregate(per_arm, ["arm"], ["n_randomised", *ENDPOINTS])
+    endpoints = [c for c in ALL_ENDPOINTS if c in per_arm[0].columns]
+    arms = _aggregate(per_arm, ["arm"], ["n_randomised", *endpoints])
     if replicates == 1:
         # One trial: report the within-trial binomial SE of each percentage.
         n = arms["n_randomised"].to_numpy(dtype=float)
-        for col in ENDPOINTS:
+        for col in endpoints:
             p = arms[col].to_numpy(dtype=float) / 100
             arms[col + "_mc_se"] = 100 * np.sqrt(np.clip(p * (1 - p), 0, None) / n)
-    weekly = _aggregate(per_week, ["arm", "week"], ["sri4_pct"])
+    rates = [c for c in per_week[0].columns if c.endswith("_pct")]
+    weekly = _aggregate(per_week, ["arm", "week"], rates)
     return SimulationResult(scenario.name, seed, replicates, arms, weekly)
 
 

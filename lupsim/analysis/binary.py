@@ -58,6 +58,8 @@ BINARY_ENDPOINTS = (
     "lldas",
     "steroid_reduction",
     "severe_flare",
+    "perr",
+    "crr",
 )
 Z975 = float(stats.norm.ppf(0.975))
 
@@ -103,6 +105,10 @@ def responders(
         return endpoints.steroid_reduction(ds)
     if endpoint == "severe_flare":
         return endpoints.flares(ds, week).any_severe.astype(np.float64)
+    if endpoint == "perr":
+        return endpoints.perr(ds, week).responder.astype(np.float64)
+    if endpoint == "crr":
+        return endpoints.crr(ds, week).responder.astype(np.float64)
     raise LupsimError(
         f"unknown binary endpoint {endpoint!r}; use one of {', '.join(BINARY_ENDPOINTS)}"
     )

@@ -18,6 +18,17 @@ Definitions (sle-reference.md section 4):
 - **Steroid reduction** (BLISS): among patients on > 7.5 mg/day at baseline,
   prednisone reduced by >= 25% from baseline to <= 7.5 mg/day at every visit
   of weeks 40-52.
+- **PERR**, primary efficacy renal response (BLISS-LN; Furie R et al., N Engl
+  J Med 2020;383:1117-28): urine protein:creatinine ratio (uPCR) <= 0.7 g/g,
+  eGFR no worse than 20% below baseline or >= 60 mL/min/1.73 m2, and no
+  treatment failure (rescue therapy).
+- **CRR**, complete renal response (BLISS-LN): uPCR < 0.5 g/g, eGFR no worse
+  than 10% below baseline or >= 90 mL/min/1.73 m2, and no treatment failure.
+
+lupsim measures proteinuria in g/24 h and reads a uPCR in g/g as the same
+number (a daily creatinine excretion of about 1 g; the two agree well enough
+for a threshold, not for an individual). BLISS-LN compared eGFR with its value
+before the flare; lupsim compares it with the baseline visit.
 
 Patients who left the study before the visit, or who are treatment failures
 by then (rescue, protocol-prohibited increases of background therapy), count
@@ -48,15 +59,24 @@ from lupsim.errors import LupsimError
 from lupsim.trial.dataset import TrialDataset
 
 __all__ = [
+    "CRR",
+    "PERR",
+    "RENAL_ENDPOINTS",
     "FlareResult",
+    "RenalCriteria",
+    "RenalResult",
     "SRIResult",
     "arm_summary",
     "bicla",
+    "crr",
     "endpoint_table",
     "flares",
     "lldas",
+    "perr",
+    "renal_response",
     "sri",
     "steroid_reduction",
+    "weekly_renal",
     "weekly_sri",
 ]
 
@@ -215,6 +235,135 @@ def steroid_reduction(
     return np.where(base > LLDAS_PREDNISONE_MAX, met.astype(np.float64), np.nan)
 
 
+@dataclass(frozen=True)
+class RenalCriteria:
+    """Thresholds of a renal response: proteinuria, and eGFR against baseline.
+
+    ``upcr_max`` is the largest uPCR (g/g, read as g/24 h) that responds,
+    inclusive when ``upcr_inclusive``; eGFR responds when it is no worse than
+    ``egfr_max_drop`` (a fraction) below baseline, or at least ``egfr_floor``
+    (mL/min/1.73 m2); both inclusive.
+    """
+
+    name: str
+    upcr_max: float
+    upcr_inclusive: bool
+    egfr_max_drop: float
+    egfr_floor: float
+
+
+#: Primary efficacy renal response of BLISS-LN (Furie 2020).
+PERR = RenalCriteria("PERR", 0.7, True, 0.20, 60.0)
+#: Complete renal response of BLISS-LN (Furie 2020).
+CRR = RenalCriteria("CRR", 0.5, False, 0.10, 90.0)
+
+
+@dataclass(frozen=True)
+class RenalResult:
+    """A renal response per subject: its two measured criteria and the response.
+
+    The criteria are as measured at the visit (False where it was missed);
+    ``responder`` also needs the subject evaluable (seen at the visit, not a
+    treatment failure by then): non-responder imputation, as for the SRI.
+    """
+
+    proteinuria: B
+    egfr: B
+    responder: B
+    evaluable: B
+
+
+def renal_response(
+    ds: TrialDataset, criteria: RenalCriteria, week: float | None = None
+) -> RenalResult:
+    """A renal response (:data:`PERR`, :data:`CRR` or custom thresholds) at ``week``.
+
+    Parameters
+    ----------
+    ds
+        A trial with proteinuria and eGFR at every visit.
+    criteria
+        The thresholds.
+    week
+        Visit week (default: the primary week).
+
+    Returns
+    -------
+    RenalResult
+        Per subject: proteinuria criterion, eGFR criterion, response.
+
+    Examples
+    --------
+    >>> from lupsim.scenario import load_scenario
+    >>> from lupsim.trial import simulate_trial
+    >>> ds = simulate_trial(load_scenario("nephritis-addon"), seed=1)
+    >>> r = renal_response(ds, PERR, week=104)
+    >>> bool((r.responder <= r.proteinuria & r.egfr).all())
+    True
+    """
+    j = ds.visit_column(ds.primary_week if week is None else week)
+    a = ds.arrays
+    base = a.egfr[:, 0]
+    egfr = a.egfr[:, j]
+    if np.isnan(base).any() or np.isnan(egfr[a.observed[:, j]]).any():
+        raise LupsimError(
+            f"{criteria.name} needs eGFR at baseline and at week {ds.visit_weeks[j]:g} for "
+            "every subject seen; this dataset has none (give the visits an EGFR parameter)"
+        )
+    prot = a.proteinuria_g[:, j]
+    if criteria.upcr_inclusive:
+        prot_ok = prot <= criteria.upcr_max + _EPS
+    else:
+        prot_ok = prot < criteria.upcr_max - _EPS
+    # "No worse than 20% below baseline": exactly 20% below still responds.
+    egfr_ok = (egfr >= (1.0 - criteria.egfr_max_drop) * base - _EPS) | (
+        egfr >= criteria.egfr_floor - _EPS
+    )
+    seen = a.observed[:, j]
+    ok = _evaluable(ds, j)
+    return RenalResult(
+        proteinuria=prot_ok & seen,
+        egfr=egfr_ok & seen,
+        responder=prot_ok & egfr_ok & ok,
+        evaluable=ok,
+    )
+
+
+def perr(ds: TrialDataset, week: float | None = None) -> RenalResult:
+    """Primary efficacy renal response (BLISS-LN) at ``week`` (default: primary).
+
+    uPCR <= 0.7 g/g, eGFR no worse than 20% below baseline or >= 60
+    mL/min/1.73 m2, and no treatment failure; dropouts are non-responders.
+
+    Examples
+    --------
+    >>> from lupsim.scenario import load_scenario
+    >>> from lupsim.trial import simulate_trial
+    >>> r = perr(simulate_trial(load_scenario("nephritis-addon"), seed=1))
+    >>> bool(0.1 < r.responder.mean() < 0.7)
+    True
+    """
+    return renal_response(ds, PERR, week)
+
+
+def crr(ds: TrialDataset, week: float | None = None) -> RenalResult:
+    """Complete renal response (BLISS-LN) at ``week`` (default: primary).
+
+    uPCR < 0.5 g/g, eGFR no worse than 10% below baseline or >= 90
+    mL/min/1.73 m2, and no treatment failure; dropouts are non-responders.
+    Every complete response is a primary efficacy renal response.
+
+    Examples
+    --------
+    >>> from lupsim.scenario import load_scenario
+    >>> from lupsim.trial import simulate_trial
+    >>> ds = simulate_trial(load_scenario("nephritis-addon"), seed=1)
+    >>> bool((crr(ds).responder <= perr(ds).responder).all())
+    True
+    """
+    return renal_response(ds, CRR, week)
+
+
 def endpoint_table(ds: TrialDataset, week: float | None = None) -> pd.DataFrame:
     """One row per subject: arm, strata and every endpoint at ``week``."""
     wk = ds.primary_week if week is None else week
@@ -241,6 +390,9 @@ def endpoint_table(ds: TrialDataset, week: float | None = None) -> pd.DataFrame:
             "steroid_reduction": steroid_reduction(ds),
         }
     )
+    if ds.nephritis:
+        df["perr"] = perr(ds, wk).responder
+        df["crr"] = crr(ds, wk).responder
     for col in [c for c in sub.columns if c.startswith("STRAT")]:
         df[col] = sub[col]
     return df
@@ -258,11 +410,56 @@ def weekly_sri(ds: TrialDataset, reduction: int = 4) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Renal endpoints of :func:`arm_summary`, for trials with a nephritis
+#: background regimen (:attr:`TrialDataset.nephritis`).
+RENAL_ENDPOINTS = ("perr", "crr")
+
+
+def weekly_renal(ds: TrialDataset) -> pd.DataFrame:
+    """PERR and CRR response rates (%) per arm at every post-baseline visit.
+
+    Examples
+    --------
+    >>> from lupsim.scenario import load_scenario
+    >>> from lupsim.trial import simulate_trial
+    >>> weekly_renal(simulate_trial(load_scenario("nephritis-addon"), seed=1)).columns.tolist()
+    ['arm', 'week', 'perr_pct', 'crr_pct']
+    """
+    rows = []
+    arm = ds.arm_index
+    for w in ds.visit_weeks[1:]:
+        p = perr(ds, w).responder
+        c = crr(ds, w).responder
+        for k, name in enumerate(ds.arms):
+            sel = arm == k
+            rows.append(
+                {
+                    "arm": name,
+                    "week": w,
+                    "perr_pct": 100 * p[sel].mean(),
+                    "crr_pct": 100 * c[sel].mean(),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def arm_summary(ds: TrialDataset, week: float | None = None) -> pd.DataFrame:
-    """Per arm: n randomised and the percentage meeting each endpoint."""
+    """Per arm: n randomised and the percentage meeting each endpoint.
+
+    Trials with a nephritis background regimen also show the renal responses
+    (:data:`RENAL_ENDPOINTS`), after completion.
+
+    Examples
+    --------
+    >>> from lupsim.scenario import load_scenario
+    >>> from lupsim.trial import simulate_trial
+    >>> arm_summary(simulate_trial(load_scenario("nephritis-addon"), seed=1)).columns[:4].tolist()
+    ['n_randomised', 'completed_pct', 'perr', 'crr']
+    """
     t = endpoint_table(ds, week)
     cols = [
         "completed",
+        *(RENAL_ENDPOINTS if ds.nephritis else ()),
         "sri4",
         "sledai_reduction4",
         "no_bilag_worsening",

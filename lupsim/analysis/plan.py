@@ -49,7 +49,7 @@ class AnalysisSpec(_Frozen):
 
     endpoint: str = Field(
         "sri4",
-        description="a binary endpoint (sri4 ... sri8, bicla, lldas, ...), "
+        description="a binary endpoint (sri4 ... sri8, bicla, lldas, perr, crr, ...), "
         "'sledai_change' or 'time_to_severe_flare'",
     )
     method: Method = Field("logistic", description="statistical method")

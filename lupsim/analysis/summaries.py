@@ -21,11 +21,12 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
+from lupsim.analysis.binary import responders
 from lupsim.analysis.endpoints import sri
 from lupsim.analysis.results import wald_interval
 from lupsim.trial.dataset import TrialDataset
 
-__all__ = ["LEVEL", "sledai_change", "sri_rates"]
+__all__ = ["LEVEL", "response_rates", "sledai_change", "sri_rates"]
 
 #: Default confidence level of the intervals.
 LEVEL = 0.95
@@ -52,6 +53,47 @@ def sri_rates(ds: TrialDataset, reduction: int = 4, level: float = LEVEL) -> pd.
         for k, name in enumerate(ds.arms):
             n = int((arm == k).sum())
             r = int(responder[arm == k].sum())
+            lo, hi = proportion_confint(r, n, alpha=1 - level, method="wilson") if n else (0, 0)
+            rows.append(
+                {
+                    "arm": name,
+                    "week": float(week),
+                    "n": n,
+                    "responders": r,
+                    "pct": 100.0 * r / n if n else np.nan,
+                    "ci_low": 100.0 * float(lo) if n else np.nan,
+                    "ci_high": 100.0 * float(hi) if n else np.nan,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def response_rates(ds: TrialDataset, endpoint: str = "sri4", level: float = LEVEL) -> pd.DataFrame:
+    """Response to a named binary endpoint per arm and post-baseline visit, with
+    95% Wilson intervals.
+
+    ``endpoint`` is one of :data:`lupsim.analysis.binary.BINARY_ENDPOINTS`.
+    Denominators are the subjects the endpoint judges at the visit: everyone
+    randomised for responder endpoints (dropouts and treatment failures are
+    non-responders), fewer only where the endpoint leaves some out (steroid
+    reduction: patients on > 7.5 mg/day at baseline).
+
+    Examples
+    --------
+    >>> from lupsim.scenario import load_scenario
+    >>> from lupsim.trial import simulate_trial
+    >>> t = response_rates(simulate_trial(load_scenario("nephritis-addon"), seed=1), "perr")
+    >>> t.columns.tolist()
+    ['arm', 'week', 'n', 'responders', 'pct', 'ci_low', 'ci_high']
+    """
+    rows = []
+    arm = ds.arm_index
+    for week in ds.visit_weeks[1:]:
+        y = responders(ds, endpoint, week)
+        for k, name in enumerate(ds.arms):
+            yk = y[(arm == k) & ~np.isnan(y)]
+            n = int(yk.size)
+            r = int(yk.sum())
             lo, hi = proportion_confint(r, n, alpha=1 - level, method="wilson") if n else (0, 0)
             rows.append(
                 {

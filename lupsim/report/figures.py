@@ -33,11 +33,11 @@ from numpy.typing import NDArray
 
 from lupsim.analysis import endpoints, subgroups, survival
 from lupsim.analysis.power import PowerResult
-from lupsim.analysis.summaries import sledai_change, sri_rates
+from lupsim.analysis.summaries import response_rates, sledai_change, sri_rates
 from lupsim.cohort import table as cohort_table
 from lupsim.cohort.columns import PatientView
 from lupsim.cohort.model import C3_LOW, C4_LOW, DSDNA_POSITIVE_IU
-from lupsim.cohort.vocabulary import RACE_GROUPS, REGIONS
+from lupsim.cohort.vocabulary import INDUCTION_REGIMENS, RACE_GROUPS, REGIONS
 from lupsim.errors import LupsimError
 from lupsim.trial.dataset import TrialDataset
 
@@ -46,13 +46,18 @@ if TYPE_CHECKING:
     from matplotlib.text import Text
 
 __all__ = [
+    "RENAL_COMPONENTS",
+    "RENAL_TABLE1_VARIABLES",
     "SRI_COMPONENTS",
     "TABLE1_VARIABLES",
     "consort_diagram",
+    "endpoint_label",
     "forest",
     "forest_height",
     "kaplan_meier",
     "power_curve",
+    "renal_components",
+    "response_by_visit",
     "sledai_change_over_time",
     "sri_by_visit",
     "sri_components",
@@ -92,7 +97,51 @@ SRI_COMPONENTS: dict[str, str] = {
     "sri4": "SRI-4 response",
 }
 
+#: Further Table 1 rows of a trial with a nephritis induction regimen, before
+#: the shares of patients on each regimen.
+RENAL_TABLE1_VARIABLES: tuple[str, ...] = (
+    "proteinuria_ge_3g_pct",
+    "egfr_ge_60_pct",
+    "egfr_ge_90_pct",
+)
+
+#: The bars of :func:`renal_components`: label -> (criteria, component).
+RENAL_COMPONENTS: dict[str, tuple[str, str]] = {
+    "uPCR <= 0.7": ("perr", "proteinuria"),
+    "eGFR >= 80% of baseline or >= 60": ("perr", "egfr"),
+    "PERR": ("perr", "responder"),
+    "uPCR < 0.5": ("crr", "proteinuria"),
+    "eGFR >= 90% of baseline or >= 90": ("crr", "egfr"),
+    "CRR": ("crr", "responder"),
+}
+
 _LEVEL = 0.95
+
+#: How endpoints are named on a page.
+_ENDPOINT_LABELS = {
+    "bicla": "BICLA",
+    "lldas": "LLDAS",
+    "perr": "PERR",
+    "crr": "CRR",
+    "severe_flare": "severe flare",
+    "steroid_reduction": "steroid reduction",
+    "sledai_reduction4": ">= 4-point SELENA-SLEDAI reduction",
+    "no_bilag_worsening": "no BILAG worsening",
+    "no_pga_worsening": "no PGA worsening",
+}
+
+
+def endpoint_label(endpoint: str) -> str:
+    """How a binary endpoint is named on a page (``'sri4'`` is ``'SRI-4'``).
+
+    Examples
+    --------
+    >>> endpoint_label("sri4"), endpoint_label("perr")
+    ('SRI-4', 'PERR')
+    """
+    if endpoint.startswith("sri") and endpoint[3:].isdigit():
+        return f"SRI-{endpoint[3:]}"
+    return _ENDPOINT_LABELS.get(endpoint, endpoint.replace("_", " "))
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
@@ -255,6 +304,7 @@ def _baseline_view(ds: TrialDataset) -> _BaselineView:
         "low_c4": c4 < C4_LOW,
         "serologically_active": s["SEROACT"].to_numpy(dtype=bool),
         "proteinuria_g": s["PROTBL"].to_numpy(dtype=np.float64),
+        "egfr": s["EGFRBL"].to_numpy(dtype=np.float64),
         "on_prednisone": pred > 0,
         "prednisone_mg": pred,
         "antimalarial": s["ANTIMAL"].to_numpy(dtype=bool),
@@ -283,7 +333,9 @@ def table1_by_arm(ds: TrialDataset, *, formatted: bool = False) -> pd.DataFrame:
     pandas.DataFrame
         By default, one row per variable (index: ``n`` then
         :data:`TABLE1_VARIABLES`, less race and region groups nobody is
-        in), a ``label`` column and one numeric column per arm then ``all``.
+        in; in a trial with a nephritis induction regimen, then
+        :data:`RENAL_TABLE1_VARIABLES` and the share on each regimen), a
+        ``label`` column and one numeric column per arm then ``all``.
         With ``formatted``, indexed by label with one text column per arm
         then ``all``.
 
@@ -302,12 +354,22 @@ def table1_by_arm(ds: TrialDataset, *, formatted: bool = False) -> pd.DataFrame:
     groups = {name: arm == k for k, name in enumerate(ds.arms)}
     groups["all"] = np.ones(ds.n, dtype=bool)
     columns: dict[str, dict[str, float]] = {}
+    variables = TABLE1_VARIABLES + (RENAL_TABLE1_VARIABLES if ds.nephritis else ())
+    regimen = ds.subject_arrays.get("induction", np.zeros(ds.n, dtype=np.int8))
+    induction = {
+        f"induction_{r}_pct": f"Induction: {r.replace('_', ' ')}, %" for r in INDUCTION_REGIMENS
+    }
     for name, mask in groups.items():
         part = view.subset(mask)
-        figures = cohort_table.statistics(part, TABLE1_VARIABLES)
+        figures = cohort_table.statistics(part, variables)
         columns[name] = {"n": float(mask.sum()), **figures}
+        if ds.nephritis:
+            for k, row in enumerate(induction):
+                columns[name][row] = 100.0 * float(np.mean(regimen[mask] == k + 1))
     frame = pd.DataFrame(columns)
-    labels = {"n": "Randomised, n"} | {v: cohort_table.ROW_INDEX[v].label for v in TABLE1_VARIABLES}
+    labels = (
+        {"n": "Randomised, n"} | {v: cohort_table.ROW_INDEX[v].label for v in variables} | induction
+    )
     frame.insert(0, "label", [labels[v] for v in frame.index])
     nobody = [
         v for v in frame.index if v.startswith(("race_", "region_")) and frame.loc[v, "all"] == 0.0
@@ -357,6 +419,65 @@ def _mean_sd(mean: float, sd: float) -> str:
 # -- response and activity over time -------------------------------------------------
 
 
+def response_by_visit(
+    data: TrialDataset | pd.DataFrame, ax: Axes | None = None, endpoint: str = "sri4"
+) -> Axes:
+    """Response rate to a binary endpoint per arm at each visit, with a 95% band.
+
+    Parameters
+    ----------
+    data
+        A trial (bands: Wilson intervals,
+        :func:`lupsim.analysis.summaries.response_rates`), or the ``weekly``
+        frame of :class:`lupsim.runner.SimulationResult` with a column
+        ``<endpoint>_pct`` (mean over replicates; bands: +/- 1.96 Monte Carlo SE).
+    ax
+        Axes to draw on (default: a new figure).
+    endpoint
+        A binary endpoint (:data:`lupsim.analysis.binary.BINARY_ENDPOINTS`).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line and one band per arm.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from lupsim.scenario import load_scenario
+    >>> from lupsim.trial import simulate_trial
+    >>> ds = simulate_trial(load_scenario("nephritis-addon"), seed=1)
+    >>> response_by_visit(ds, endpoint="perr").get_ylabel()
+    'PERR responders (%)'
+    """
+    ax = _axes(ax, (6.5, 4.0))
+    name = endpoint_label(endpoint)
+    if isinstance(data, TrialDataset):
+        rates = (
+            sri_rates(data, int(endpoint[3:]))
+            if endpoint.startswith("sri") and endpoint[3:].isdigit()
+            else response_rates(data, endpoint)
+        )
+        band = f"{_LEVEL:.0%} Wilson CI"
+        title = f"{data.scenario}: {name} by visit"
+    else:
+        rates = _replicated_rates(data, f"{endpoint}_pct", "response_by_visit")
+        band = f"{_LEVEL:.0%} Monte Carlo band"
+        title = f"{name} by visit, mean over replicates"
+    for k, (arm, g) in enumerate(rates.groupby("arm", sort=False)):
+        g = g.sort_values("week")
+        ax.plot(g["week"], g["pct"], "o-", color=f"C{k}", ms=3, label=str(arm))
+        ax.fill_between(g["week"], g["ci_low"], g["ci_high"], color=f"C{k}", alpha=0.15, lw=0)
+    ax.set_xlabel("Week")
+    ax.set_ylabel(f"{name} responders (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title(f"{title} ({band})")
+    ax.legend(loc="upper left", fontsize="small")
+    ax.grid(alpha=0.3)
+    return ax
+
+
 def sri_by_visit(
     data: TrialDataset | pd.DataFrame, ax: Axes | None = None, reduction: int = 4
 ) -> Axes:
@@ -388,33 +509,13 @@ def sri_by_visit(
     >>> len(sri_by_visit(res.weekly).collections)
     3
     """
-    ax = _axes(ax, (6.5, 4.0))
-    if isinstance(data, TrialDataset):
-        rates = sri_rates(data, reduction)
-        band = f"{_LEVEL:.0%} Wilson CI"
-        title = f"{data.scenario}: SRI-{reduction} by visit"
-    else:
-        rates = _replicated_rates(data, reduction)
-        band = f"{_LEVEL:.0%} Monte Carlo band"
-        title = f"SRI-{reduction} by visit, mean over replicates"
-    for k, (arm, g) in enumerate(rates.groupby("arm", sort=False)):
-        g = g.sort_values("week")
-        ax.plot(g["week"], g["pct"], "o-", color=f"C{k}", ms=3, label=str(arm))
-        ax.fill_between(g["week"], g["ci_low"], g["ci_high"], color=f"C{k}", alpha=0.15, lw=0)
-    ax.set_xlabel("Week")
-    ax.set_ylabel(f"SRI-{reduction} responders (%)")
-    ax.set_ylim(0, 100)
-    ax.set_title(f"{title} ({band})")
-    ax.legend(loc="upper left", fontsize="small")
-    ax.grid(alpha=0.3)
-    return ax
+    return response_by_visit(data, ax, f"sri{reduction}")
 
 
-def _replicated_rates(weekly: pd.DataFrame, reduction: int) -> pd.DataFrame:
-    col = f"sri{reduction}_pct"
+def _replicated_rates(weekly: pd.DataFrame, col: str, caller: str) -> pd.DataFrame:
     if not {"arm", "week", col} <= set(weekly.columns):
         raise LupsimError(
-            f"sri_by_visit needs a trial or a frame with columns arm, week and {col}; "
+            f"{caller} needs a trial or a frame with columns arm, week and {col}; "
             f"got {', '.join(map(str, weekly.columns))}: pass SimulationResult.weekly"
         )
     se = weekly.get(f"{col}_mc_se", pd.Series(0.0, index=weekly.index)).fillna(0.0)
@@ -501,6 +602,51 @@ def sri_components(ds: TrialDataset, ax: Axes | None = None, week: float | None 
     wk = ds.primary_week if week is None else week
     ax.set_title(f"{ds.scenario}: SRI-4 and its components at week {wk:g}")
     ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+def renal_components(ds: TrialDataset, ax: Axes | None = None, week: float | None = None) -> Axes:
+    """Grouped bars per arm: PERR and CRR, each with its two measured criteria.
+
+    Percentages of everyone randomised at ``week`` (default: the primary
+    week), from :func:`lupsim.analysis.endpoints.perr` and
+    :func:`~lupsim.analysis.endpoints.crr`: a criterion counts where the
+    subject was seen; the response also needs no treatment failure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``len(RENAL_COMPONENTS) x arms`` bars, one bar container per arm.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from lupsim.scenario import load_scenario
+    >>> from lupsim.trial import simulate_trial
+    >>> ax = renal_components(simulate_trial(load_scenario("nephritis-addon"), seed=1))
+    >>> len(ax.patches), len(ax.containers)
+    (12, 2)
+    """
+    ax = _axes(ax, (7.5, 4.0))
+    results = {"perr": endpoints.perr(ds, week), "crr": endpoints.crr(ds, week)}
+    labels = list(RENAL_COMPONENTS)
+    x = np.arange(len(labels), dtype=np.float64)
+    width = 0.8 / len(ds.arms)
+    for k, arm in enumerate(ds.arms):
+        sel = ds.arm_index == k
+        heights = [
+            100.0 * float(np.mean(getattr(results[which], part)[sel]))
+            for which, part in RENAL_COMPONENTS.values()
+        ]
+        bars = ax.bar(x + (k - (len(ds.arms) - 1) / 2) * width, heights, width, label=arm)
+        ax.bar_label(bars, fmt="%.0f", fontsize=7, padding=1)
+    ax.set_xticks(x, [textwrap.fill(label, 16) for label in labels], fontsize=8)
+    ax.set_ylabel("Subjects (%)")
+    ax.set_ylim(0, 105)
+    wk = ds.primary_week if week is None else week
+    ax.set_title(f"{ds.scenario}: renal responses and their criteria at week {wk:g}")
+    ax.legend(loc="upper right", fontsize="small")
     return ax
 
 

@@ -39,6 +39,8 @@ import pandas as pd
 
 import lupsim
 from lupsim.analysis import subgroups
+from lupsim.analysis.binary import BINARY_ENDPOINTS
+from lupsim.analysis.endpoints import RENAL_ENDPOINTS
 from lupsim.analysis.plan import AnalysisPlan, AnalysisSpec
 from lupsim.analysis.power import PowerResult, run_power
 from lupsim.analysis.report import AnalysisReport, analyse
@@ -46,7 +48,7 @@ from lupsim.analysis.results import AnalysisResult
 from lupsim.cohort.table import ROWS, target_of
 from lupsim.errors import LupsimError, ScenarioError
 from lupsim.report import figures
-from lupsim.runner import ENDPOINTS, SimulationResult, simulate_replicates
+from lupsim.runner import SimulationResult, simulate_replicates
 from lupsim.scenario import Scenario, bundled_scenarios, load_scenario
 from lupsim.trial import simulate_trial
 from lupsim.trial.dataset import TrialDataset
@@ -60,7 +62,9 @@ __all__ = [
     "Report",
     "build_report",
     "default_power_sizes",
+    "report_endpoint",
     "scenario_hash",
+    "section_titles",
 ]
 
 #: Section headings of the report, by anchor, in order. ``replicates`` and
@@ -82,6 +86,44 @@ SECTIONS: Mapping[str, str] = MappingProxyType(
     }
 )
 
+
+def report_endpoint(plan: AnalysisPlan) -> str:
+    """The binary endpoint the report follows by visit, by subgroup and over
+    replicates: the primary one if it is binary, else SRI-4.
+
+    Examples
+    --------
+    >>> report_endpoint(AnalysisPlan(primary=AnalysisSpec(endpoint="perr")))
+    'perr'
+    >>> report_endpoint(AnalysisPlan(primary=AnalysisSpec(endpoint="sledai_change",
+    ...                                                   method="ancova")))
+    'sri4'
+    """
+    endpoint = plan.primary.endpoint
+    return endpoint if endpoint in BINARY_ENDPOINTS else "sri4"
+
+
+def section_titles(endpoint: str = "sri4") -> Mapping[str, str]:
+    """:data:`SECTIONS` with the headings of a report that follows ``endpoint``.
+
+    Examples
+    --------
+    >>> section_titles("perr")["sri-by-visit"]
+    'PERR response by visit'
+    >>> section_titles("sri4") == SECTIONS
+    True
+    """
+    if endpoint == "sri4":
+        return SECTIONS
+    name = figures.endpoint_label(endpoint)
+    titles = dict(SECTIONS)
+    titles["sri-by-visit"] = f"{name} response by visit"
+    titles["subgroups"] = f"Subgroup analysis of {name}"
+    if endpoint in RENAL_ENDPOINTS:
+        titles["sri-components"] = "Renal response components"
+    return MappingProxyType(titles)
+
+
 #: Power curve sizes around the design's n, as multiples of it.
 _POWER_MULTIPLES = (0.5, 0.75, 1.0, 1.25)
 _DPI = 100
@@ -89,6 +131,8 @@ _DPI = 100
 #: Labels of the replicated per-arm endpoints (:data:`lupsim.runner.ENDPOINTS`).
 _ENDPOINT_LABELS = {
     "completed_pct": "Completed the primary visit",
+    "perr": "PERR (primary efficacy renal response)",
+    "crr": "CRR (complete renal response)",
     "sri4": "SRI-4",
     "sledai_reduction4": ">= 4-point SELENA-SLEDAI reduction",
     "no_bilag_worsening": "No BILAG worsening",
@@ -201,6 +245,16 @@ class Report:
         """SHA-256 of the scenario's JSON (:func:`scenario_hash`)."""
         return scenario_hash(self.scenario)
 
+    @property
+    def endpoint(self) -> str:
+        """The binary endpoint followed by visit and subgroup (:func:`report_endpoint`)."""
+        return report_endpoint(self.analysis.plan)
+
+    @property
+    def titles(self) -> Mapping[str, str]:
+        """The section headings of this report (:func:`section_titles`)."""
+        return section_titles(self.endpoint)
+
     def to_html(self) -> str:
         """The report as one self-contained HTML document."""
         sections = [
@@ -210,7 +264,7 @@ class Report:
                 "Screening, randomisation and each arm's course to the primary visit; "
                 "screen failures are counted under the first eligibility rule they broke.",
             ),
-            _section(
+            self._section(
                 "table1",
                 _table(self.table1, index=True)
                 + _note("Percentages of randomised subjects; prednisone dose among users."),
@@ -227,13 +281,19 @@ class Report:
             ),
             self._figure_section(
                 "sri-components",
-                f"Percent of randomised subjects meeting each component of SRI-4 at week "
+                f"Percent of randomised subjects meeting each criterion of PERR and CRR at "
+                f"week {self.dataset.primary_week:g} (uPCR read as proteinuria in g/24 h; "
+                "a criterion counts where the subject was seen, the response also needs "
+                "no treatment failure)."
+                if self.endpoint in RENAL_ENDPOINTS
+                else f"Percent of randomised subjects meeting each component of SRI-4 at week "
                 f"{self.dataset.primary_week:g}.",
             ),
             self._figure_section(
                 "subgroups",
-                "Odds ratio of SRI-4 response (95% Wald CI) by subgroup level, with the "
-                "likelihood-ratio p-value of the arm x subgroup interaction.",
+                f"Odds ratio of {figures.endpoint_label(self.endpoint)} response (95% Wald CI) "
+                "by subgroup level, with the likelihood-ratio p-value of the arm x subgroup "
+                "interaction.",
             ),
             self._figure_section(
                 "flares",
@@ -248,7 +308,8 @@ class Report:
             sections.append(self._power_section(self.power))
         present = {"replicates": self.simulation is not None, "power": self.power is not None}
         shown = [k for k in SECTIONS if present.get(k, True)]
-        toc = "".join(f'<li><a href="#{k}">{_esc(SECTIONS[k])}</a></li>' for k in shown)
+        titles = self.titles
+        toc = "".join(f'<li><a href="#{k}">{_esc(titles[k])}</a></li>' for k in shown)
         s = self.scenario
         title = s.title or s.name
         head = (
@@ -291,8 +352,11 @@ class Report:
 
     # -- sections ------------------------------------------------------------
 
+    def _section(self, key: str, body: str) -> str:
+        return _section(key, body, self.titles)
+
     def _figure_section(self, key: str, caption: str) -> str:
-        return _section(key, _figure(self.figures[key], SECTIONS[key], caption))
+        return self._section(key, _figure(self.figures[key], self.titles[key], caption))
 
     def _scenario_section(self) -> str:
         s = self.scenario
@@ -313,7 +377,7 @@ class Report:
         for name, values in overrides.items():
             shown = ", ".join(f"{k} = {v}" for k, v in values.items()) or "none"
             parts.append(f"<p>Overrides of the {_esc(name)}: {_esc(shown)}</p>")
-        return _section("scenario", "".join(parts))
+        return self._section("scenario", "".join(parts))
 
     def _primary_section(self) -> str:
         a = self.analysis
@@ -327,13 +391,14 @@ class Report:
         for res in a.secondary:
             parts.append(f"<h3>Secondary: {_esc(res.name)}, {_esc(res.method)}</h3>")
             parts.append(_result_table(res))
-        return _section("primary", "".join(parts))
+        return self._section("primary", "".join(parts))
 
     def _replicates_section(self, sim: SimulationResult) -> str:
+        weekly_label = figures.endpoint_label(_weekly_endpoint(sim, self.endpoint))
         rows = {}
         arms = sim.arms.set_index("arm")
         rows["Randomised, n (mean)"] = [f"{v:.1f}" for v in arms["n_randomised"]]
-        for col in ENDPOINTS:
+        for col in sim.endpoints:
             se = arms[f"{col}_mc_se"]
             rows[_ENDPOINT_LABELS.get(col, col)] = [
                 f"{m:.1f} ({s:.2f})" for m, s in zip(arms[col], se, strict=True)
@@ -347,11 +412,11 @@ class Report:
             + _table(frame, index=True)
             + _figure(
                 self.figures["replicates"],
-                "SRI-4 by visit over replicates",
-                "SRI-4 by visit, mean over replicates with a 95% Monte Carlo band.",
+                f"{weekly_label} by visit over replicates",
+                f"{weekly_label} by visit, mean over replicates with a 95% Monte Carlo band.",
             )
         )
-        return _section("replicates", body)
+        return self._section("replicates", body)
 
     def _power_section(self, power: PowerResult) -> str:
         cols = ["n_total", "comparison", "replicates", "power", "mc_se", "ci_low"]
@@ -364,7 +429,7 @@ class Report:
             + _table(power.table[cols])
             + _figure(self.figures["power"], SECTIONS["power"], "Power against total n.")
         )
-        return _section("power", body)
+        return self._section("power", body)
 
     def _footer(self) -> str:
         import matplotlib
@@ -465,14 +530,16 @@ def build_report(
     created = datetime.now(UTC)
     ds = simulate_trial(scenario, seed)
     plan = scenario.analysis or AnalysisPlan()
-    forest_frame = subgroups.subgroup_odds_ratios(ds, "sri4")
+    endpoint = report_endpoint(plan)
+    forest_frame = subgroups.subgroup_odds_ratios(ds, endpoint)
+    components = figures.renal_components if endpoint in RENAL_ENDPOINTS else figures.sri_components
     pngs = {
         "consort": _png(
             lambda ax: figures.consort_diagram(ds, ax), (2.9 * len(ds.arms) + 1.5, 7.5)
         ),
-        "sri-by-visit": _png(lambda ax: figures.sri_by_visit(ds, ax)),
+        "sri-by-visit": _png(lambda ax: figures.response_by_visit(ds, ax, endpoint)),
         "sledai-change": _png(lambda ax: figures.sledai_change_over_time(ds, ax)),
-        "sri-components": _png(lambda ax: figures.sri_components(ds, ax), (7.5, 4.2)),
+        "sri-components": _png(lambda ax: components(ds, ax), (7.5, 4.2)),
         "subgroups": _png(
             lambda ax: figures.forest(ds, ax, frame=forest_frame),
             (7.5, figures.forest_height(forest_frame)),
@@ -483,7 +550,8 @@ def build_report(
     if replicates > 0:
         simulation = simulate_replicates(scenario, seed, replicates)
         weekly = simulation.weekly
-        pngs["replicates"] = _png(lambda ax: figures.sri_by_visit(weekly, ax))
+        followed = _weekly_endpoint(simulation, endpoint)
+        pngs["replicates"] = _png(lambda ax: figures.response_by_visit(weekly, ax, followed))
         sizes = default_power_sizes(design) if power_sizes is None else list(power_sizes)
         power = run_power(scenario, sizes, replicates=power_replicates, seed=seed, plan=plan)
         result = power
@@ -500,6 +568,12 @@ def build_report(
         power=power,
         created=created,
     )
+
+
+def _weekly_endpoint(sim: SimulationResult, endpoint: str) -> str:
+    """The endpoint the replicated by-visit figure shows: the report's, if the
+    replicates recorded it by visit, else SRI-4."""
+    return endpoint if f"{endpoint}_pct" in sim.weekly.columns else "sri4"
 
 
 # -- figures ---------------------------------------------------------------------
@@ -543,8 +617,8 @@ def _esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _section(key: str, body: str) -> str:
-    return f'<section id="{key}"><h2>{_esc(SECTIONS[key])}</h2>{body}</section>'
+def _section(key: str, body: str, titles: Mapping[str, str] = SECTIONS) -> str:
+    return f'<section id="{key}"><h2>{_esc(titles[key])}</h2>{body}</section>'
 
 
 def _note(text: str) -> str:
