@@ -19,6 +19,7 @@ EXPECTED = {
     "interim-gsd",
     "soc-null",
     "anti-baff-optimistic",
+    "nephritis-addon",
 }
 
 

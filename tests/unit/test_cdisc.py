@@ -21,7 +21,7 @@ from lupsim.errors import LupsimError
 from lupsim.trial import TrialDataset, cdisc, simulate_trial
 from lupsim.trial.cdisc import adeff, adsl, adtte, variables_table, write_cdisc
 
-MEASURED = ("SELENA", "SLEDAI2K", "BILAGNUM", "PGA", "PRED", "DSDNA", "C3", "C4", "PROT")
+MEASURED = ("SELENA", "SLEDAI2K", "BILAGNUM", "PGA", "PRED", "DSDNA", "C3", "C4", "PROT", "EGFR")
 RESPONDERS = ("SRI4", "SRI5", "SRI6", "BICLA", "LLDAS")
 
 
@@ -65,7 +65,7 @@ def test_adsl_has_one_row_per_subject_and_the_adam_columns(
         "TRT01PN", "RANDFL", "ITTFL", "SAFFL", "COMPLFL", "DCSREAS", "DCSDY", "AGE",
         "AGEU", "SEX", "RACE", "REGION1", "WEIGHTBL", "STRAT1FL", "STRAT2FL", "STRAT3FL",
         "SELENABL", "SLE2KBL", "BILAGBL", "PGABL", "PREDBL", "DSDNABL", "C3BL", "C4BL",
-        "PROTBL", "TRTFFL",
+        "PROTBL", "EGFRBL", "INDUCT", "TRTFFL",
     ]  # fmt: skip
     assert not set(expected) - set(sl.columns)
     assert len(sl) == ds.n

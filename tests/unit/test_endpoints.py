@@ -12,15 +12,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lupsim.activity.bilag import grades_from_mapping
 from lupsim.activity.sledai import DESCRIPTOR_CODES
 from lupsim.analysis.endpoints import (
     arm_summary,
     bicla,
+    crr,
     endpoint_table,
     flares,
     lldas,
+    perr,
     sri,
     steroid_reduction,
     weekly_sri,
@@ -51,6 +55,9 @@ def subject(**values: Any) -> dict[str, Any]:
         "flare_mild": [False] * v,
         "flare_severe": [False] * v,
         "flare_severe_modified": [False] * v,
+        "proteinuria": [0.2] * v,
+        "egfr": [100.0] * v,
+        "induction": 0,
     }
     out.update(values)
     if out["sledai_2k"] is None:
@@ -99,7 +106,8 @@ def build(
         anti_dsdna_iu=np.full((n, len(weeks)), 50.0),
         c3=np.full((n, len(weeks)), 80.0),
         c4=np.full((n, len(weeks)), 12.0),
-        proteinuria_g=np.full((n, len(weeks)), 0.2),
+        proteinuria_g=col("proteinuria", float),
+        egfr=col("egfr", float),
         flare_mild=col("flare_mild", bool),
         flare_severe=col("flare_severe", bool) | flare_severe_modified,
         flare_severe_modified=flare_severe_modified,
@@ -132,6 +140,8 @@ def build(
         "c3_bl": arrays.c3[:, 0],
         "c4_bl": arrays.c4[:, 0],
         "proteinuria_bl": arrays.proteinuria_g[:, 0],
+        "egfr_bl": arrays.egfr[:, 0],
+        "induction": col("induction", np.int8),
         "serologically_active": np.ones(n, dtype=bool),
         "antimalarial": np.ones(n, dtype=bool),
         "immunosuppressant_bl": np.zeros(n, dtype=np.int8),
@@ -578,3 +588,143 @@ def test_visit_column_names_the_valid_weeks(week: float) -> None:
     for endpoint in (sri, bicla, lldas, flares):
         with pytest.raises(LupsimError, match="visits are at weeks 0, 4, 8"):
             endpoint(ds, week)
+
+
+# -- renal responses (PERR, CRR; BLISS-LN, Furie 2020) -------------------------------
+
+
+def _renal(prot: float, egfr: float, baseline_egfr: float = 100.0, **kw: Any) -> dict[str, Any]:
+    """A subject whose week-8 uPCR (g/g) and eGFR are given (baseline eGFR as given)."""
+    return subject(proteinuria=[3.0, 1.0, prot], egfr=[baseline_egfr, baseline_egfr, egfr], **kw)
+
+
+@pytest.mark.parametrize(
+    ("prot", "perr_ok", "crr_ok"),
+    [
+        (0.69, True, False),
+        (0.7, True, False),  # PERR: <= 0.7 inclusive
+        (0.71, False, False),
+        (0.5, True, False),  # CRR: < 0.5 strict
+        (0.49, True, True),
+    ],
+)
+def test_renal_proteinuria_thresholds(prot: float, perr_ok: bool, crr_ok: bool) -> None:
+    ds = build([_renal(prot, 100.0)])
+    assert _list(perr(ds).proteinuria) == [perr_ok]
+    assert _list(crr(ds).proteinuria) == [crr_ok]
+    assert _list(perr(ds).responder) == [perr_ok]
+    assert _list(crr(ds).responder) == [crr_ok]
+
+
+@pytest.mark.parametrize(
+    ("baseline", "egfr", "perr_ok"),
+    [
+        (70.0, 56.0, True),  # exactly 20% below (0.8 x 70 is 56.000000000000007 in floats)
+        (70.0, 55.9, False),  # more than 20% below, and below 60
+        (100.0, 60.0, True),  # 40% below, but >= 60
+        (100.0, 59.9, False),
+        (50.0, 45.0, True),  # 10% below
+        (50.0, 39.9, False),
+    ],
+)
+def test_perr_egfr_rule(baseline: float, egfr: float, perr_ok: bool) -> None:
+    ds = build([_renal(0.3, egfr, baseline_egfr=baseline)])
+    assert _list(perr(ds).egfr) == [perr_ok]
+    assert _list(perr(ds).responder) == [perr_ok]
+
+
+@pytest.mark.parametrize(
+    ("baseline", "egfr", "crr_ok"),
+    [
+        (95.0, 85.5, True),  # exactly 10% below
+        (95.0, 85.4, False),  # more than 10% below, and below 90
+        (120.0, 90.0, True),  # 25% below, but >= 90
+        (120.0, 89.9, False),
+        (70.0, 63.0, True),  # exactly 10% below (0.9 x 70 in floats)
+        (70.0, 62.9, False),
+    ],
+)
+def test_crr_egfr_rule(baseline: float, egfr: float, crr_ok: bool) -> None:
+    ds = build([_renal(0.3, egfr, baseline_egfr=baseline)])
+    assert _list(crr(ds).egfr) == [crr_ok]
+    assert _list(crr(ds).responder) == [crr_ok]
+
+
+def test_renal_responses_impute_dropouts_and_treatment_failures_as_non_responders() -> None:
+    ds = build(
+        [
+            _renal(0.3, 100.0),  # responds to both
+            _renal(0.3, 100.0, observed=[True, True, False]),  # left before week 8
+            _renal(0.3, 100.0, failure=[False, True, False]),  # failed at week 4
+        ]
+    )
+    for result in (perr(ds), crr(ds)):
+        assert _list(result.responder) == [True, False, False]
+        assert _list(result.evaluable) == [True, False, False]
+        # The criteria are as measured: not met where the visit was missed.
+        assert _list(result.proteinuria) == [True, False, True]
+    # At week 4 (before the failure is judged at a later visit) subject 3 had
+    # uPCR 1.0: no response either way.
+    assert _list(perr(ds, week=4).responder) == [False, False, False]
+
+
+def test_every_complete_response_is_a_primary_efficacy_response() -> None:
+    cases = [
+        (p, e, b)
+        for p in (0.3, 0.49, 0.5, 0.6, 0.7, 0.8)
+        for e in (50.0, 59.9, 60.0, 79.0, 85.0, 89.9, 90.0, 110.0)
+        for b in (60.0, 90.0, 100.0)
+    ]
+    ds = build([_renal(p, e, baseline_egfr=b) for p, e, b in cases])
+    p, c = perr(ds).responder, crr(ds).responder
+    assert not (c & ~p).any()
+    assert c.sum() < p.sum()
+
+
+def test_renal_endpoints_in_the_analysis_machinery() -> None:
+    from lupsim.analysis.binary import BINARY_ENDPOINTS, responders
+    from lupsim.analysis.plan import AnalysisSpec
+
+    ds = build([_renal(0.6, 100.0), _renal(0.3, 100.0, arm=1)])
+    assert {"perr", "crr"} <= set(BINARY_ENDPOINTS)
+    assert _list(responders(ds, "perr")) == [1.0, 1.0]
+    assert _list(responders(ds, "crr")) == [0.0, 1.0]
+    assert AnalysisSpec(endpoint="perr", method="logistic").endpoint == "perr"
+    with pytest.raises(ValueError, match="unknown endpoint 'per'"):
+        AnalysisSpec(endpoint="per")
+
+
+def test_renal_endpoints_lead_the_summary_of_a_nephritis_trial_only() -> None:
+    plain = build([_renal(0.3, 100.0), _renal(0.3, 100.0, arm=1)])
+    assert "perr" not in arm_summary(plain).columns
+    assert "perr" not in endpoint_table(plain).columns
+    renal = build([_renal(0.3, 100.0, induction=1), _renal(0.9, 100.0, arm=1, induction=2)])
+    summary = arm_summary(renal)
+    assert summary.columns[:4].tolist() == ["n_randomised", "completed_pct", "perr", "crr"]
+    assert summary["perr"].tolist() == [100.0, 0.0]
+
+
+def test_renal_response_without_egfr_is_a_clear_error() -> None:
+    ds = build([_renal(0.3, np.nan)])
+    with pytest.raises(LupsimError, match="PERR needs eGFR"):
+        perr(ds)
+
+
+_values = st.floats(0.0, 20.0, allow_nan=False)
+_egfrs = st.floats(5.0, 150.0, allow_nan=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_values, _egfrs, _egfrs), min_size=1, max_size=12))
+def test_renal_response_invariants(cases: list[tuple[float, float, float]]) -> None:
+    """CRR implies PERR; PERR implies uPCR <= 0.7; less proteinuria or more eGFR
+    never takes a response away."""
+    ds = build([_renal(p, e, baseline_egfr=b) for p, e, b in cases])
+    prot = np.array([p for p, _, _ in cases])
+    p, c = perr(ds).responder, crr(ds).responder
+    assert not (c & ~p).any()
+    assert (prot[p] <= 0.7 + 1e-9).all()
+    assert (prot[c] < 0.5).all()
+    better = build([_renal(0.5 * p, e + 5.0, baseline_egfr=b) for p, e, b in cases])
+    assert not (p & ~perr(better).responder).any()
+    assert not (c & ~crr(better).responder).any()
