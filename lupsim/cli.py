@@ -146,6 +146,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         print(_consort(ds))
         print()
         table, _ = summarise_trial(ds)
+        if ds.binomial:
+            table = table.rename(columns={"sri4": "response_pct (sri4)"})
         print(f"Week {ds.primary_week:g} endpoints (% of randomised):")
         print(table.round(1).to_string())
         if out is not None:

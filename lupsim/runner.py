@@ -131,7 +131,8 @@ class SimulationResult:
             "completed_pct": "Completed",
             "perr": "PERR (renal)",
             "crr": "CRR (renal)",
-            "sri4": "SRI-4",
+            # A binomial design's only endpoint is its drawn response.
+            "sri4": "SRI-4" if len(self.endpoints) > 2 else "Response (sri4)",
             "sledai_reduction4": "  >= 4-point SS drop",
             "no_bilag_worsening": "  no BILAG worsening",
             "no_pga_worsening": "  no PGA worsening",

@@ -447,7 +447,9 @@ def arm_summary(ds: TrialDataset, week: float | None = None) -> pd.DataFrame:
     """Per arm: n randomised and the percentage meeting each endpoint.
 
     Trials with a nephritis background regimen also show the renal responses
-    (:data:`RENAL_ENDPOINTS`), after completion.
+    (:data:`RENAL_ENDPOINTS`), after completion. A binomial trial
+    (:mod:`lupsim.trial.binomial`) has only completion and ``sri4``, its drawn
+    response: the disease endpoints mean nothing there.
 
     Examples
     --------
@@ -457,20 +459,24 @@ def arm_summary(ds: TrialDataset, week: float | None = None) -> pd.DataFrame:
     ['n_randomised', 'completed_pct', 'perr', 'crr']
     """
     t = endpoint_table(ds, week)
-    cols = [
-        "completed",
-        *(RENAL_ENDPOINTS if ds.nephritis else ()),
-        "sri4",
-        "sledai_reduction4",
-        "no_bilag_worsening",
-        "no_pga_worsening",
-        "sri5",
-        "sri6",
-        "bicla",
-        "lldas",
-        "severe_flare",
-        "steroid_reduction",
-    ]
+    cols = (
+        ["completed", "sri4"]
+        if ds.binomial
+        else [
+            "completed",
+            *(RENAL_ENDPOINTS if ds.nephritis else ()),
+            "sri4",
+            "sledai_reduction4",
+            "no_bilag_worsening",
+            "no_pga_worsening",
+            "sri5",
+            "sri6",
+            "bicla",
+            "lldas",
+            "severe_flare",
+            "steroid_reduction",
+        ]
+    )
     out = t.groupby("arm", sort=False)[cols].mean() * 100
     out.insert(0, "n_randomised", t.groupby("arm", sort=False).size())
     return out.reindex(list(ds.arms)).rename(columns={"completed": "completed_pct"})

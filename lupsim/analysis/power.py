@@ -162,12 +162,9 @@ def apply_grid_point(scenario: Scenario, point: GridPoint) -> Scenario:
 
 
 def simulate(scenario: Scenario, seed: int, replicate: int | None) -> Any:
-    """One trial of a scenario (the disease model or a binomial design)."""
+    """One trial of a scenario (the disease model or a binomial design,
+    :func:`lupsim.trial.simulate_trial` dispatches)."""
     assert scenario.design is not None
-    if scenario.design.outcome == "binomial":
-        from lupsim.trial.binomial import simulate_binomial_trial
-
-        return simulate_binomial_trial(scenario, seed, replicate=replicate)
     from lupsim.trial import simulate_trial
 
     return simulate_trial(scenario, seed, replicate=replicate)

@@ -142,4 +142,5 @@ def simulate_binomial_trial(
         replicate=replicate,
         scenario=scenario.name,
         screening={"screened": n, "randomised": n, "failures": {}},
+        outcome="binomial",
     )

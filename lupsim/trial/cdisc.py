@@ -412,7 +412,8 @@ def adsl(ds: TrialDataset) -> pd.DataFrame:
         .str.replace("_", " ")
         .str.upper()
         .to_numpy(dtype=object),
-        "AGE": np.floor(np.asarray(s["age"], dtype=float)).astype(np.int64),
+        # Nullable: a binomial design has no patients' ages.
+        "AGE": pd.array(np.floor(np.asarray(s["age"], dtype=float)), dtype="Int64"),
         "AGEU": np.full(n, "YEARS", dtype=object),
         "SEX": np.where(s["female"], "F", "M").astype(object),
         "RACE": race,

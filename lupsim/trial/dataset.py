@@ -120,6 +120,10 @@ class TrialDataset:
         Trial-conduct figures, e.g. infusion-chair waits when sites have a
         limited number of chairs (``infusions``, ``infusion_wait_hours``,
         ``infusions_moved``).
+    outcome
+        ``"disease"`` (the disease model) or ``"binomial"`` (a response drawn
+        per arm, :mod:`lupsim.trial.binomial`: only SRI-4, the response, means
+        anything).
     """
 
     subject_arrays: dict[str, NDArray[Any]]
@@ -136,6 +140,7 @@ class TrialDataset:
     strata_rules: tuple[str, ...] = ()
     data_cut_day: float | None = None
     conduct: dict[str, Any] = field(default_factory=dict)
+    outcome: str = "disease"
 
     # -- views ------------------------------------------------------------
     @property
@@ -149,6 +154,11 @@ class TrialDataset:
         endpoints then lead the summaries)."""
         induction = self.subject_arrays.get("induction")
         return induction is not None and bool(np.any(induction > 0))
+
+    @property
+    def binomial(self) -> bool:
+        """Whether the responses were drawn per arm with no disease model."""
+        return self.outcome == "binomial"
 
     @property
     def arm_index(self) -> NDArray[np.int8]:

@@ -392,6 +392,12 @@ def simulate_trial(
     cohort_parameters
         Parameters of the cohort model (default: fitted to the population).
 
+    Notes
+    -----
+    A design with ``outcome = "binomial"`` has no disease model: the trial is
+    :func:`lupsim.trial.binomial.simulate_binomial_trial`'s, and ``disease``,
+    ``pkpd`` and ``cohort_parameters`` are ignored.
+
     Examples
     --------
     >>> from lupsim.scenario import load_scenario
@@ -404,6 +410,12 @@ def simulate_trial(
         raise ScenarioError(
             f"scenario {scenario.name!r} has no [design] table; add one to simulate a trial"
         )
+    if design.outcome == "binomial":
+        # No disease model: each arm's response is drawn with its rate. The
+        # disease, drug and cohort parameters do not apply.
+        from lupsim.trial.binomial import simulate_binomial_trial
+
+        return simulate_binomial_trial(scenario, seed, replicate=replicate)
     if disease is None:
         disease = DiseaseParameters()
         if scenario.disease is not None:

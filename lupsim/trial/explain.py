@@ -47,6 +47,15 @@ def explain_subject(ds: TrialDataset, subject: str) -> str:
     i = _index(ds, subject)
     s = ds.subjects.iloc[i]
     a = ds.arrays
+    if ds.binomial:
+        responded = bool(a.selena[i, -1] < a.selena[i, 0])
+        return (
+            f"{s['USUBJID']}, {s['arm']} arm, randomised on day {s['rand_calendar_day']:.0f} "
+            "of the trial\n"
+            "A binomial design has no disease model: the response at week "
+            f"{ds.primary_week:g} is one draw with the arm's response rate.\n"
+            f"Response at week {ds.primary_week:g}: {'yes' if responded else 'no'}"
+        )
     lines = [
         f"{s['USUBJID']}, {s['arm']} arm, {s['SEX']} aged {s['AGE']:.0f}, {s['RACE']}, "
         f"{s['REGION']}; randomised on day {s['rand_calendar_day']:.0f} of the trial",
