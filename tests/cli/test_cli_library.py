@@ -85,3 +85,15 @@ def test_validate_json_rows(capsys: pytest.CaptureFixture[str]) -> None:
         if name.startswith(("Binomial", "Lan-DeMets", "BLISS-52 Table 1")):
             assert row["passed"], row
     assert any(n.startswith("BLISS-52 week 52") for n in by_name)
+    renal = [n for n in by_name if n.startswith("BLISS-LN week 104")]
+    assert len(renal) == 6  # PERR and CRR per arm, and the gain in each
+    assert by_name["BLISS-LN week 104, placebo: perr (%)"]["reference"] == 32.0
+
+
+def test_validate_table_rounds_references() -> None:
+    from lupsim.validation import Check
+
+    line = Check("BLISS-52 Table 1: race_white_pct", 100 / 3.8, 26.0, 0.3, 2.0).line()
+    assert " 26.32 " in line
+    assert "26.3158" not in line
+    assert Check("bound", 16.0, 10.0, float("nan"), 0.0, "<").line().split()[1] == "<16"
