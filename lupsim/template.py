@@ -89,6 +89,18 @@ sites = 40
 activation_weeks = [0, 20]              # sites open uniformly over these weeks
 screening_rate_per_site_week = 0.4      # candidates screened per open site per week
 
+# Optional: an interim look when n_patients have reached week (its boundaries
+# come from the analysis.interim table below; scenarios/interim-gsd.toml).
+# [[design.milestones]]
+# name = "IA1"
+# week = 52
+# n_patients = 200
+
+# Optional: lupus nephritis induction for every arm (regimen shares); the renal
+# endpoints "perr" and "crr" then apply (scenarios/nephritis-addon.toml).
+# [design.background]
+# induction = { mycophenolate = 0.74, euro_lupus_cyclophosphamide = 0.26 }
+
 # ---------------------------------------------------------------------------
 # The statistical analysis plan.
 # ---------------------------------------------------------------------------
@@ -97,6 +109,10 @@ alpha = 0.05
 sided = "two"
 primary = { endpoint = "sri4", method = "logistic" }   # adjusted for the strata
 secondary = [{ endpoint = "sledai_change", method = "ancova" }]
+# With milestones: Lan-DeMets spending ("obf" or "pocock") at the interim looks.
+# [analysis.interim]
+# spending = "obf"
+# futility_beta = 0.1                   # non-binding futility boundary
 
 # Optional: change the drug or the disease model (defaults: calibrated to BLISS-52).
 # [disease]

@@ -76,6 +76,36 @@ def test_new_scenario_writes_a_template_that_runs(
     assert "already exists" in capsys.readouterr().err
 
 
+def test_template_optional_blocks_are_valid_when_uncommented(tmp_path: Path) -> None:
+    """The commented interim, induction and analysis.interim examples are real
+    syntax: uncommented, the scenario loads with them."""
+    starts = (
+        "# [[design.milestones]]",
+        "# name = ",
+        "# week = ",
+        "# n_patients = ",
+        "# [design.background]",
+        "# induction = ",
+        "# [analysis.interim]",
+        "# spending = ",
+        "# futility_beta = ",
+    )
+    lines = [
+        line[2:] if line.startswith(starts) else line for line in SCENARIO_TEMPLATE.splitlines()
+    ]
+    path = tmp_path / "full.toml"
+    path.write_text("\n".join(lines) + "\n")
+    s = load_scenario(str(path))
+    assert s.design is not None
+    assert s.analysis is not None
+    assert [m.n_patients for m in s.design.milestones] == [200]
+    assert s.design.background.induction == {
+        "mycophenolate": 0.74,
+        "euro_lupus_cyclophosphamide": 0.26,
+    }
+    assert s.analysis.interim is not None
+
+
 def test_validate_json_rows(capsys: pytest.CaptureFixture[str]) -> None:
     main(["validate", "--replicates", "3", "--format", "json"])
     rows = json.loads(capsys.readouterr().out)
