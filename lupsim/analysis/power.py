@@ -379,7 +379,13 @@ class PowerResult:
             for c in self.table.columns
             if c.startswith(("effect_scale", "placebo_scale", "allocation", "enrichment"))
         ]
-        t = self.table[[*extra, *cols]].copy()
+        # With interim looks: the share of trials stopping at each look and the
+        # expected duration (trial start to the analysis that ended it).
+        looks = [c for c in self.table.columns if c.startswith("stop_look_")]
+        t = self.table[[*extra, *cols, *looks]].copy()
+        t = t.rename(columns={c: f"P(stop at look {c.rsplit('_', 1)[1]})" for c in looks})
+        if looks and "expected_duration_days" in self.table.columns:
+            t["E[duration] (weeks)"] = self.table["expected_duration_days"] / 7.0
         return (
             f"{self.scenario}: {self.replicates} replicates per point, seed {self.seed}, "
             f"one-sided alpha {self.alpha_one_sided:g}\n"
@@ -470,6 +476,8 @@ def summarise_power(
 
     rows = []
     alpha = plan.one_sided_alpha
+    design = scenario.design
+    n_looks = len(design.milestones) if plan.interim is not None and design is not None else 0
     for point in points:
         sub = records[records["grid"] == point.index]
         for comparison, g in sub.groupby("comparison", sort=False):
@@ -513,8 +521,9 @@ def summarise_power(
                 "alloc_total": _allocation_total(scenario, point),
                 "expected_duration_days": float(g["duration_days"].mean()),
             }
-            for look in sorted(set(g["stop_look"]) - {0}):
-                row[f"stop_look_{int(look)}"] = float((g["stop_look"] == look).mean())
+            # Every planned look gets its column, also when no replicate stopped there.
+            for look in range(1, n_looks + 1):
+                row[f"stop_look_{look}"] = float((g["stop_look"] == look).mean())
             rows.append(row)
     return pd.DataFrame(rows)
 
