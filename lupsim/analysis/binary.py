@@ -10,6 +10,12 @@ non-responders (:mod:`lupsim.analysis.endpoints`).
 Also the stratified Cochran-Mantel-Haenszel odds ratio and test (statsmodels
 ``StratifiedTable``) and the unadjusted risk difference with a Newcombe CI.
 
+Each analysis takes either the name of a built-in endpoint
+(:data:`BINARY_ENDPOINTS`) or one response per subject, so an endpoint of your
+own is analysed like the built-in ones: build it from ``ds.arrays`` and count
+the subjects who are not :func:`evaluable` (dropouts, treatment failures) as
+non-responders.
+
 Examples
 --------
 >>> from lupsim.scenario import load_scenario
@@ -18,6 +24,13 @@ Examples
 >>> res = logistic_regression(ds)
 >>> list(res.summary()["comparison"])
 ['belimumab_1mg vs placebo', 'belimumab_10mg vs placebo']
+
+An endpoint of your own: PGA at least 0.3 better than at baseline, on treatment.
+
+>>> j = ds.visit_column(52)
+>>> y = (ds.arrays.pga[:, 0] - ds.arrays.pga[:, j] >= 0.3) & evaluable(ds, 52)
+>>> logistic_regression(ds, y, label="PGA improvement").name
+'PGA improvement at week 52'
 """
 
 from __future__ import annotations
@@ -26,7 +39,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from lupsim.analysis import endpoints
@@ -38,6 +51,8 @@ __all__ = [
     "BINARY_ENDPOINTS",
     "LogitFit",
     "cmh",
+    "design_matrix",
+    "evaluable",
     "fit_logit",
     "logistic_regression",
     "responders",
@@ -114,6 +129,76 @@ def responders(
     )
 
 
+def evaluable(ds: TrialDataset, week: float | None = None) -> NDArray[np.bool_]:
+    """Whether each subject can count as a responder at ``week``.
+
+    A subject is evaluable when they were still observed at that visit and had
+    not failed treatment (protocol-prohibited medication) at or before it.
+    Every built-in responder endpoint is ``False`` for the others: dropouts and
+    treatment failures are non-responders. Combine an endpoint of your own with
+    it (``&``) to follow the same rule.
+
+    Parameters
+    ----------
+    ds
+        A simulated (or loaded) trial.
+    week
+        Visit week (default: the primary week); it must be a visit of the trial.
+
+    Returns
+    -------
+    numpy.ndarray
+        One boolean per subject, in subject order.
+
+    Examples
+    --------
+    >>> from lupsim.scenario import load_scenario
+    >>> from lupsim.trial import simulate_trial
+    >>> ds = simulate_trial(load_scenario("bliss52"), seed=1)
+    >>> ok = evaluable(ds, 52)
+    >>> ok.shape, bool(ok[0]) == bool(ds.arrays.observed[0, -1] and
+    ...                               not ds.arrays.treatment_failure[0, -1])
+    ((865,), True)
+    >>> int(evaluable(ds, 0).sum())   # at baseline everyone is
+    865
+    """
+    j = ds.visit_column(ds.primary_week if week is None else week)
+    a = ds.arrays
+    return np.asarray(a.observed[:, j] & ~a.treatment_failure[:, j], dtype=bool)
+
+
+def _response(
+    ds: TrialDataset, endpoint: str | ArrayLike, week: float | None
+) -> NDArray[np.float64]:
+    """The response vector of a named endpoint, or a user's array checked."""
+    if isinstance(endpoint, str):
+        return responders(ds, endpoint, week)
+    y = np.asarray(endpoint)
+    if y.shape != (ds.n,):
+        raise LupsimError(
+            f"a response array needs one value per subject, shape ({ds.n},); got shape {y.shape}"
+        )
+    if y.dtype.kind not in "biuf":
+        raise LupsimError(
+            f"a response array must be boolean or 1/0 (NaN: not evaluable); got dtype {y.dtype}"
+        )
+    y = y.astype(np.float64)
+    bad = ~np.isnan(y) & (y != 0) & (y != 1)
+    if bad.any():
+        raise LupsimError(
+            "a response array must be boolean or 1/0 (NaN: not evaluable); "
+            f"got {y[bad][0]:g} for subject {int(np.flatnonzero(bad)[0])}"
+        )
+    return y
+
+
+def _label(
+    ds: TrialDataset, endpoint: str | ArrayLike, week: float | None, label: str | None
+) -> str:
+    name = label if label is not None else endpoint if isinstance(endpoint, str) else "response"
+    return f"{name} at week {week if week is not None else ds.primary_week:g}"
+
+
 @dataclass(frozen=True)
 class LogitFit:
     """A fitted logistic regression: coefficients, standard errors, convergence."""
@@ -187,27 +272,90 @@ def _design(
     return np.column_stack(cols), names
 
 
+def design_matrix(
+    ds: TrialDataset, *, adjust: bool = True, keep: ArrayLike | None = None
+) -> tuple[NDArray[np.float64], list[str]]:
+    """The design matrix of the primary logistic regression, and its column names.
+
+    Columns: an intercept, one indicator per active arm (design order, the
+    control arm left out), and, with ``adjust``, each stratification factor
+    (a yes/no rule) that is not constant among the kept subjects. Add columns
+    of your own to fit another model with :func:`fit_logit` or statsmodels.
+
+    Parameters
+    ----------
+    ds
+        A simulated (or loaded) trial.
+    adjust
+        Include the stratification factors.
+    keep
+        Boolean mask of the subjects to include (default: all).
+
+    Examples
+    --------
+    >>> from lupsim.scenario import load_scenario
+    >>> from lupsim.trial import simulate_trial
+    >>> ds = simulate_trial(load_scenario("bliss52"), seed=1)
+    >>> X, names = design_matrix(ds)
+    >>> X.shape, names[:3]
+    ((865, 6), ['intercept', 'belimumab_1mg', 'belimumab_10mg'])
+    >>> design_matrix(ds, adjust=False)[1]
+    ['intercept', 'belimumab_1mg', 'belimumab_10mg']
+    """
+    mask = np.ones(ds.n, dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
+    if mask.shape != (ds.n,):
+        raise LupsimError(f"keep needs one value per subject, shape ({ds.n},); got {mask.shape}")
+    return _design(ds, adjust, mask)
+
+
 def logistic_regression(
     ds: TrialDataset,
-    endpoint: str = "sri4",
+    endpoint: str | ArrayLike = "sri4",
     week: float | None = None,
     *,
     adjust: bool = True,
+    label: str | None = None,
 ) -> AnalysisResult:
     """Odds ratio of response for each active arm vs control, adjusted for strata.
+
+    One model with an indicator per active arm (:func:`design_matrix`); each
+    odds ratio with its Wald 95% CI and p-value.
 
     Parameters
     ----------
     ds
         A simulated (or loaded) trial.
     endpoint
-        A binary endpoint name (:data:`BINARY_ENDPOINTS`).
+        A binary endpoint name (:data:`BINARY_ENDPOINTS`), or one response per
+        subject (boolean or 1/0; NaN leaves a subject out).
     week
-        Visit week (default: the primary week).
+        Visit week of a named endpoint (default: the primary week); with an
+        array, only the week the result's name states.
     adjust
         Adjust for the stratification factors (as BLISS did).
+    label
+        Name of the endpoint in the result (default: the endpoint name, or
+        ``"response"`` for an array).
+
+    Examples
+    --------
+    Two arms of 4 subjects, 3/4 responders against 1/4: odds ratio
+    (3/1) / (1/3) = 9.
+
+    >>> from lupsim.scenario import parse_scenario
+    >>> from lupsim.trial import simulate_trial
+    >>> ds = simulate_trial(parse_scenario({"name": "t", "design": {
+    ...     "outcome": "binomial", "n_randomised": 8, "arms": [
+    ...     {"name": "control", "response_rate": 0.5},
+    ...     {"name": "active", "response_rate": 0.5}]}}), seed=1)
+    >>> y = np.zeros(8)
+    >>> y[np.flatnonzero(ds.arm_index == 1)[:3]] = 1
+    >>> y[np.flatnonzero(ds.arm_index == 0)[:1]] = 1
+    >>> est = logistic_regression(ds, y, label="my endpoint").estimates[0]
+    >>> est.comparison, round(est.estimate, 6)
+    ('active vs control', 9.0)
     """
-    y = responders(ds, endpoint, week)
+    y = _response(ds, endpoint, week)
     keep = ~np.isnan(y)
     X, _ = _design(ds, adjust, keep)
     fit = fit_logit(X, y[keep])
@@ -235,7 +383,7 @@ def logistic_regression(
         )
         col += 1
     return AnalysisResult(
-        name=f"{endpoint} at week {week if week is not None else ds.primary_week:g}",
+        name=_label(ds, endpoint, week, label),
         method="logistic regression (Wald)",
         estimates=tuple(rows),
         frames={},
@@ -249,15 +397,53 @@ def _strata_key(ds: TrialDataset, keep: NDArray[np.bool_]) -> NDArray[np.int64]:
     return key
 
 
-def cmh(ds: TrialDataset, endpoint: str = "sri4", week: float | None = None) -> AnalysisResult:
+def cmh(
+    ds: TrialDataset,
+    endpoint: str | ArrayLike = "sri4",
+    week: float | None = None,
+    *,
+    label: str | None = None,
+) -> AnalysisResult:
     """Mantel-Haenszel odds ratio over the randomisation strata, with the CMH test.
 
     Strata with a single arm or no variation carry no information and are
-    dropped, as the Mantel-Haenszel estimator does implicitly.
+    dropped, as the Mantel-Haenszel estimator does implicitly. The test is
+    without continuity correction.
+
+    Parameters
+    ----------
+    ds
+        A simulated (or loaded) trial.
+    endpoint
+        A binary endpoint name (:data:`BINARY_ENDPOINTS`), or one response per
+        subject (boolean or 1/0; NaN leaves a subject out).
+    week
+        Visit week of a named endpoint (default: the primary week); with an
+        array, only the week the result's name states.
+    label
+        Name of the endpoint in the result (default: the endpoint name, or
+        ``"response"`` for an array).
+
+    Examples
+    --------
+    A trial without strata is one 2x2 table: 3/4 against 1/4 responders, odds
+    ratio 9.
+
+    >>> from lupsim.scenario import parse_scenario
+    >>> from lupsim.trial import simulate_trial
+    >>> ds = simulate_trial(parse_scenario({"name": "t", "design": {
+    ...     "outcome": "binomial", "n_randomised": 8, "arms": [
+    ...     {"name": "control", "response_rate": 0.5},
+    ...     {"name": "active", "response_rate": 0.5}]}}), seed=1)
+    >>> y = np.zeros(8)
+    >>> y[np.flatnonzero(ds.arm_index == 1)[:3]] = 1
+    >>> y[np.flatnonzero(ds.arm_index == 0)[:1]] = 1
+    >>> round(cmh(ds, y).estimates[0].estimate, 6)
+    9.0
     """
     from statsmodels.stats.contingency_tables import StratifiedTable
 
-    y = responders(ds, endpoint, week)
+    y = _response(ds, endpoint, week)
     keep = ~np.isnan(y)
     y = y[keep]
     arm = ds.arm_index[keep]
@@ -304,7 +490,7 @@ def cmh(ds: TrialDataset, endpoint: str = "sri4", week: float | None = None) -> 
             )
         rows.append(est)
     return AnalysisResult(
-        name=f"{endpoint} at week {week if week is not None else ds.primary_week:g}",
+        name=_label(ds, endpoint, week, label),
         method="Cochran-Mantel-Haenszel",
         estimates=tuple(rows),
         frames={},
@@ -312,16 +498,51 @@ def cmh(ds: TrialDataset, endpoint: str = "sri4", week: float | None = None) -> 
 
 
 def risk_difference(
-    ds: TrialDataset, endpoint: str = "sri4", week: float | None = None
+    ds: TrialDataset,
+    endpoint: str | ArrayLike = "sri4",
+    week: float | None = None,
+    *,
+    label: str | None = None,
 ) -> AnalysisResult:
     """Difference in response rates (active minus control, percentage points),
-    Newcombe hybrid-score 95% CI, and the score test p-value."""
+    Newcombe hybrid-score 95% CI, and the score test p-value.
+
+    Parameters
+    ----------
+    ds
+        A simulated (or loaded) trial.
+    endpoint
+        A binary endpoint name (:data:`BINARY_ENDPOINTS`), or one response per
+        subject (boolean or 1/0; NaN leaves a subject out).
+    week
+        Visit week of a named endpoint (default: the primary week); with an
+        array, only the week the result's name states.
+    label
+        Name of the endpoint in the result (default: the endpoint name, or
+        ``"response"`` for an array).
+
+    Examples
+    --------
+    3/4 against 1/4 responders: 75% - 25% = 50 points.
+
+    >>> from lupsim.scenario import parse_scenario
+    >>> from lupsim.trial import simulate_trial
+    >>> ds = simulate_trial(parse_scenario({"name": "t", "design": {
+    ...     "outcome": "binomial", "n_randomised": 8, "arms": [
+    ...     {"name": "control", "response_rate": 0.5},
+    ...     {"name": "active", "response_rate": 0.5}]}}), seed=1)
+    >>> y = np.zeros(8)
+    >>> y[np.flatnonzero(ds.arm_index == 1)[:3]] = 1
+    >>> y[np.flatnonzero(ds.arm_index == 0)[:1]] = 1
+    >>> round(risk_difference(ds, y).estimates[0].estimate, 6)
+    50.0
+    """
     from statsmodels.stats.proportion import (
         confint_proportions_2indep,
         test_proportions_2indep,
     )
 
-    y = responders(ds, endpoint, week)
+    y = _response(ds, endpoint, week)
     keep = ~np.isnan(y)
     y = y[keep]
     arm = ds.arm_index[keep]
@@ -351,7 +572,7 @@ def risk_difference(
             )
         )
     return AnalysisResult(
-        name=f"{endpoint} at week {week if week is not None else ds.primary_week:g}",
+        name=_label(ds, endpoint, week, label),
         method="risk difference",
         estimates=tuple(rows),
         frames={},

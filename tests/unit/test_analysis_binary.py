@@ -11,11 +11,14 @@ from hypothesis import strategies as st
 from lupsim.analysis.binary import (
     _design,
     cmh,
+    design_matrix,
+    evaluable,
     fit_logit,
     logistic_regression,
     responders,
     risk_difference,
 )
+from lupsim.errors import LupsimError
 from lupsim.scenario import load_scenario, parse_scenario
 from lupsim.trial import simulate_trial
 from lupsim.trial.binomial import simulate_binomial_trial
@@ -130,3 +133,129 @@ def test_cmh_equals_the_hand_mantel_haenszel_estimator(bliss) -> None:  # type: 
 def test_unknown_endpoint_is_a_clear_error(bliss) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(Exception, match="unknown binary endpoint 'sri44'"):
         responders(bliss, "sri44")
+
+
+# -- A responder array of one's own -------------------------------------------
+#
+# 400 subjects, 200 per arm; 120/200 active and 80/200 control responders:
+# odds ratio (120/80) / (80/120) = 2.25; Woolf SE of the log OR
+# sqrt(1/120 + 1/80 + 1/80 + 1/120) = 0.2041241, Wald z = ln 2.25 / SE = 3.9727,
+# p = 7.1053e-5; 95% CI 2.25 * exp(-/+ 1.959964 * SE) = (1.508106, 3.356861).
+# CMH (one stratum, no correction): E(a) = 200 * 200 / 400 = 100,
+# Var(a) = 200^4 / (400^2 * 399) = 25.06266, chi2 = 20^2 / Var = 15.96,
+# p = 6.4695e-5. Risk difference 60% - 40% = 20 points.
+
+
+def _counts(ds, active: int, control: int):  # type: ignore[no-untyped-def]
+    y = np.zeros(ds.n)
+    y[np.flatnonzero(ds.arm_index == 1)[:active]] = 1
+    y[np.flatnonzero(ds.arm_index == 0)[:control]] = 1
+    return y
+
+
+@pytest.fixture(scope="module")
+def two_arm():  # type: ignore[no-untyped-def]
+    ds = _two_arm(400, 0.5, 0.5)
+    assert (ds.arm_index == 1).sum() == 200
+    return ds
+
+
+def test_logistic_regression_of_an_array_is_the_hand_2x2(two_arm) -> None:  # type: ignore[no-untyped-def]
+    res = logistic_regression(two_arm, _counts(two_arm, 120, 80), label="mine")
+    est = res.estimates[0]
+    assert est.comparison == "active vs control"
+    assert est.estimate == pytest.approx(2.25, rel=1e-9)
+    assert (est.ci_low, est.ci_high) == pytest.approx((1.508106, 3.356861), rel=1e-6)
+    assert est.p_value == pytest.approx(7.1053e-5, rel=1e-4)
+    assert est.n == 400
+    assert res.name == "mine at week 52"
+
+
+def test_cmh_of_an_array_is_the_hand_2x2(two_arm) -> None:  # type: ignore[no-untyped-def]
+    est = cmh(two_arm, _counts(two_arm, 120, 80)).estimates[0]
+    assert est.estimate == pytest.approx(2.25, rel=1e-9)
+    assert est.p_value == pytest.approx(6.4695e-5, rel=1e-4)
+
+
+def test_risk_difference_of_an_array_is_the_hand_difference(two_arm) -> None:  # type: ignore[no-untyped-def]
+    res = risk_difference(two_arm, _counts(two_arm, 120, 80), week=52)
+    est = res.estimates[0]
+    assert est.estimate == pytest.approx(20.0, abs=1e-9)
+    assert est.ci_low < 20.0 < est.ci_high
+    assert res.name == "response at week 52"
+
+
+def test_nan_leaves_subjects_out_and_booleans_are_responses(two_arm) -> None:  # type: ignore[no-untyped-def]
+    y = _counts(two_arm, 120, 80)
+    # Leave out 40 active non-responders: 120/160 vs 80/200, OR (120/40)/(80/120) = 4.5.
+    drop = np.flatnonzero((two_arm.arm_index == 1) & (y == 0))[:40]
+    y_nan = y.copy()
+    y_nan[drop] = np.nan
+    est = logistic_regression(two_arm, y_nan).estimates[0]
+    assert est.estimate == pytest.approx(4.5, rel=1e-9)
+    assert est.n == 360
+    as_bool = logistic_regression(two_arm, y.astype(bool)).estimates[0]
+    assert as_bool.estimate == pytest.approx(2.25, rel=1e-9)
+
+
+def test_an_array_gives_what_the_endpoint_name_gives(bliss) -> None:  # type: ignore[no-untyped-def]
+    y = responders(bliss, "sri4")
+    for fn in (logistic_regression, cmh, risk_difference):
+        by_name = fn(bliss, "sri4")
+        by_array = fn(bliss, y, label="sri4")
+        assert by_array.name == by_name.name
+        for a, b in zip(by_array.estimates, by_name.estimates, strict=True):
+            assert (a.estimate, a.ci_low, a.ci_high, a.p_value, a.n) == (
+                b.estimate,
+                b.ci_low,
+                b.ci_high,
+                b.p_value,
+                b.n,
+            )
+
+
+@pytest.mark.parametrize(
+    ("y", "message"),
+    [
+        (np.ones(399), r"shape \(400,\); got shape \(399,\)"),
+        (np.full(400, 2.0), "got 2 for subject 0"),
+        (np.array(["yes"] * 400), "boolean or 1/0"),
+    ],
+)
+def test_a_bad_response_array_is_a_clear_error(two_arm, y, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(LupsimError, match=message):
+        logistic_regression(two_arm, y)
+
+
+def test_evaluable_is_observed_and_not_failed(bliss) -> None:  # type: ignore[no-untyped-def]
+    a = bliss.arrays
+    for week in (24, 52):
+        j = bliss.visit_column(week)
+        ok = evaluable(bliss, week)
+        np.testing.assert_array_equal(ok, a.observed[:, j] & ~a.treatment_failure[:, j])
+        # Every built-in responder is evaluable; some evaluable subjects are not responders.
+        r = responders(bliss, "sri4", week).astype(bool)
+        assert not (r & ~ok).any()
+        assert 0 < ok.sum() < bliss.n
+    np.testing.assert_array_equal(evaluable(bliss), evaluable(bliss, 52))
+    assert evaluable(bliss, 0).all()
+    with pytest.raises(LupsimError, match="not a visit"):
+        evaluable(bliss, 53)
+
+
+def test_design_matrix_columns(two_arm, bliss) -> None:  # type: ignore[no-untyped-def]
+    X, names = design_matrix(two_arm)
+    assert names == ["intercept", "active"]  # a binomial trial has no strata
+    np.testing.assert_array_equal(X[:, 0], 1.0)
+    np.testing.assert_array_equal(X[:, 1], two_arm.arm_index == 1)
+    keep = bliss.arm_index != 1
+    Xb, nb = design_matrix(bliss, keep=keep)
+    assert Xb.shape == (int(keep.sum()), 6)
+    np.testing.assert_array_equal(Xb[:, 1], 0.0)  # the 1 mg/kg arm was left out
+    np.testing.assert_array_equal(Xb[:, 2], bliss.arm_index[keep] == 2)
+    np.testing.assert_array_equal(
+        Xb[:, 3], bliss.subject_arrays["stratum_factor_1"][keep].astype(float)
+    )
+    assert nb[3:] == list(bliss.strata_rules)
+    with pytest.raises(LupsimError, match="one value per subject"):
+        design_matrix(bliss, keep=keep[:10])
