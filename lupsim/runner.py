@@ -21,7 +21,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lupsim.analysis.endpoints import RENAL_ENDPOINTS, arm_summary, weekly_renal, weekly_sri
+from lupsim.analysis.endpoints import (
+    RENAL_ENDPOINTS,
+    SUMMARY_ENDPOINTS,
+    arm_summary,
+    weekly_renal,
+    weekly_sri,
+)
 from lupsim.errors import LupsimError
 from lupsim.scenario import Scenario
 from lupsim.trial import simulate_trial
@@ -38,19 +44,7 @@ __all__ = [
 ]
 
 #: Endpoint columns of the per-arm summary, as reported (percentages).
-ENDPOINTS = (
-    "completed_pct",
-    "sri4",
-    "sledai_reduction4",
-    "no_bilag_worsening",
-    "no_pga_worsening",
-    "sri5",
-    "sri6",
-    "bicla",
-    "lldas",
-    "severe_flare",
-    "steroid_reduction",
-)
+ENDPOINTS = ("completed_pct", *SUMMARY_ENDPOINTS)
 #: Every endpoint column a summary may have, in reporting order: the renal
 #: responses follow completion in trials with a nephritis induction regimen.
 ALL_ENDPOINTS = (ENDPOINTS[0], *RENAL_ENDPOINTS, *ENDPOINTS[1:])

@@ -62,6 +62,7 @@ __all__ = [
     "CRR",
     "PERR",
     "RENAL_ENDPOINTS",
+    "SUMMARY_ENDPOINTS",
     "FlareResult",
     "RenalCriteria",
     "RenalResult",
@@ -414,6 +415,21 @@ def weekly_sri(ds: TrialDataset, reduction: int = 4) -> pd.DataFrame:
 #: background regimen (:attr:`TrialDataset.nephritis`).
 RENAL_ENDPOINTS = ("perr", "crr")
 
+#: The SLE endpoints of :func:`arm_summary`, in reporting order (percentages
+#: of everyone randomised; SRI-4 then its three components).
+SUMMARY_ENDPOINTS = (
+    "sri4",
+    "sledai_reduction4",
+    "no_bilag_worsening",
+    "no_pga_worsening",
+    "sri5",
+    "sri6",
+    "bicla",
+    "lldas",
+    "severe_flare",
+    "steroid_reduction",
+)
+
 
 def weekly_renal(ds: TrialDataset) -> pd.DataFrame:
     """PERR and CRR response rates (%) per arm at every post-baseline visit.
@@ -459,24 +475,10 @@ def arm_summary(ds: TrialDataset, week: float | None = None) -> pd.DataFrame:
     ['n_randomised', 'completed_pct', 'perr', 'crr']
     """
     t = endpoint_table(ds, week)
-    cols = (
-        ["completed", "sri4"]
-        if ds.binomial
-        else [
-            "completed",
-            *(RENAL_ENDPOINTS if ds.nephritis else ()),
-            "sri4",
-            "sledai_reduction4",
-            "no_bilag_worsening",
-            "no_pga_worsening",
-            "sri5",
-            "sri6",
-            "bicla",
-            "lldas",
-            "severe_flare",
-            "steroid_reduction",
-        ]
-    )
+    if ds.binomial:
+        cols = ["completed", "sri4"]
+    else:
+        cols = ["completed", *(RENAL_ENDPOINTS if ds.nephritis else ()), *SUMMARY_ENDPOINTS]
     out = t.groupby("arm", sort=False)[cols].mean() * 100
     out.insert(0, "n_randomised", t.groupby("arm", sort=False).size())
     return out.reindex(list(ds.arms)).rename(columns={"completed": "completed_pct"})

@@ -22,7 +22,6 @@ import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from lupsim.analysis.binary import responders
-from lupsim.analysis.endpoints import sri
 from lupsim.analysis.results import wald_interval
 from lupsim.trial.dataset import TrialDataset
 
@@ -46,26 +45,7 @@ def sri_rates(ds: TrialDataset, reduction: int = 4, level: float = LEVEL) -> pd.
     >>> t.columns.tolist()
     ['arm', 'week', 'n', 'responders', 'pct', 'ci_low', 'ci_high']
     """
-    rows = []
-    arm = ds.arm_index
-    for week in ds.visit_weeks[1:]:
-        responder = sri(ds, week, reduction).responder
-        for k, name in enumerate(ds.arms):
-            n = int((arm == k).sum())
-            r = int(responder[arm == k].sum())
-            lo, hi = proportion_confint(r, n, alpha=1 - level, method="wilson") if n else (0, 0)
-            rows.append(
-                {
-                    "arm": name,
-                    "week": float(week),
-                    "n": n,
-                    "responders": r,
-                    "pct": 100.0 * r / n if n else np.nan,
-                    "ci_low": 100.0 * float(lo) if n else np.nan,
-                    "ci_high": 100.0 * float(hi) if n else np.nan,
-                }
-            )
-    return pd.DataFrame(rows)
+    return response_rates(ds, f"sri{reduction}", level)
 
 
 def response_rates(ds: TrialDataset, endpoint: str = "sri4", level: float = LEVEL) -> pd.DataFrame:
