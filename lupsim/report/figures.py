@@ -420,7 +420,11 @@ def _mean_sd(mean: float, sd: float) -> str:
 
 
 def response_by_visit(
-    data: TrialDataset | pd.DataFrame, ax: Axes | None = None, endpoint: str = "sri4"
+    data: TrialDataset | pd.DataFrame,
+    ax: Axes | None = None,
+    endpoint: str = "sri4",
+    *,
+    label: str | None = None,
 ) -> Axes:
     """Response rate to a binary endpoint per arm at each visit, with a 95% band.
 
@@ -435,6 +439,10 @@ def response_by_visit(
         Axes to draw on (default: a new figure).
     endpoint
         A binary endpoint (:data:`lupsim.analysis.binary.BINARY_ENDPOINTS`).
+    label
+        How to name the endpoint on the figure (default
+        :func:`endpoint_label`), e.g. ``"Response"`` for the drawn response of
+        a binomial design.
 
     Returns
     -------
@@ -452,7 +460,7 @@ def response_by_visit(
     'PERR responders (%)'
     """
     ax = _axes(ax, (6.5, 4.0))
-    name = endpoint_label(endpoint)
+    name = endpoint_label(endpoint) if label is None else label
     if isinstance(data, TrialDataset):
         rates = (
             sri_rates(data, int(endpoint[3:]))
@@ -470,7 +478,7 @@ def response_by_visit(
         ax.plot(g["week"], g["pct"], "o-", color=f"C{k}", ms=3, label=str(arm))
         ax.fill_between(g["week"], g["ci_low"], g["ci_high"], color=f"C{k}", alpha=0.15, lw=0)
     ax.set_xlabel("Week")
-    ax.set_ylabel(f"{name} responders (%)")
+    ax.set_ylabel("Responders (%)" if label is not None else f"{name} responders (%)")
     ax.set_ylim(0, 100)
     ax.set_title(f"{title} ({band})")
     ax.legend(loc="upper left", fontsize="small")

@@ -23,6 +23,7 @@ Examples
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import html
 import io
@@ -58,6 +59,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = [
+    "BINOMIAL_NOTE",
+    "DISEASE_SECTIONS",
     "SECTIONS",
     "Report",
     "build_report",
@@ -103,8 +106,29 @@ def report_endpoint(plan: AnalysisPlan) -> str:
     return endpoint if endpoint in BINARY_ENDPOINTS else "sri4"
 
 
-def section_titles(endpoint: str = "sri4") -> Mapping[str, str]:
+#: Sections that show the disease model (baseline disease, SELENA-SLEDAI,
+#: SRI components, subgroups, flares): a binomial design has none of them.
+DISEASE_SECTIONS: tuple[str, ...] = (
+    "table1",
+    "sledai-change",
+    "sri-components",
+    "subgroups",
+    "flares",
+)
+
+#: What a binomial design's report says in place of :data:`DISEASE_SECTIONS`.
+BINOMIAL_NOTE = (
+    "This design draws each patient's response with a fixed rate per arm and has no "
+    "disease model, so the report leaves out baseline characteristics, SELENA-SLEDAI "
+    "change, SRI components, subgroups and flares."
+)
+
+
+def section_titles(endpoint: str = "sri4", *, binomial: bool = False) -> Mapping[str, str]:
     """:data:`SECTIONS` with the headings of a report that follows ``endpoint``.
+
+    A binomial design (``binomial=True``) follows its drawn response, which is
+    named "Response", not after an instrument.
 
     Examples
     --------
@@ -112,7 +136,13 @@ def section_titles(endpoint: str = "sri4") -> Mapping[str, str]:
     'PERR response by visit'
     >>> section_titles("sri4") == SECTIONS
     True
+    >>> section_titles("sri4", binomial=True)["sri-by-visit"]
+    'Response by visit'
     """
+    if binomial:
+        titles = dict(SECTIONS)
+        titles["sri-by-visit"] = "Response by visit"
+        return MappingProxyType(titles)
     if endpoint == "sri4":
         return SECTIONS
     name = figures.endpoint_label(endpoint)
@@ -251,35 +281,62 @@ class Report:
         return report_endpoint(self.analysis.plan)
 
     @property
+    def binomial(self) -> bool:
+        """Whether the trial is a binomial design (no disease model)."""
+        return self.dataset.binomial
+
+    @property
+    def response_label(self) -> str:
+        """How the followed endpoint is named: "Response" in a binomial design."""
+        return "Response" if self.binomial else figures.endpoint_label(self.endpoint)
+
+    @property
     def titles(self) -> Mapping[str, str]:
         """The section headings of this report (:func:`section_titles`)."""
-        return section_titles(self.endpoint)
+        return section_titles(self.endpoint, binomial=self.binomial)
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        """Anchors of the sections this report has, in page order.
+
+        A binomial design has none of :data:`DISEASE_SECTIONS`; ``replicates``
+        and ``power`` come with replicates only.
+        """
+        absent = set(DISEASE_SECTIONS) if self.binomial else set()
+        if self.simulation is None:
+            absent.add("replicates")
+        if self.power is None:
+            absent.add("power")
+        return tuple(k for k in SECTIONS if k not in absent)
 
     def to_html(self) -> str:
         """The report as one self-contained HTML document."""
-        sections = [
-            self._scenario_section(),
-            self._figure_section(
+        builders: dict[str, Callable[[], str]] = {
+            "scenario": self._scenario_section,
+            "consort": lambda: self._figure_section(
                 "consort",
                 "Screening, randomisation and each arm's course to the primary visit; "
                 "screen failures are counted under the first eligibility rule they broke.",
             ),
-            self._section(
+            "table1": lambda: self._section(
                 "table1",
                 _table(self.table1, index=True)
                 + _note("Percentages of randomised subjects; prednisone dose among users."),
             ),
-            self._figure_section(
+            "sri-by-visit": lambda: self._figure_section(
                 "sri-by-visit",
-                "Responders among everyone randomised (dropouts and treatment failures are "
-                "non-responders), with 95% Wilson intervals.",
+                "Responders among everyone randomised (a drawn response with a fixed rate "
+                "per arm), with 95% Wilson intervals."
+                if self.binomial
+                else "Responders among everyone randomised (dropouts and treatment failures "
+                "are non-responders), with 95% Wilson intervals.",
             ),
-            self._figure_section(
+            "sledai-change": lambda: self._figure_section(
                 "sledai-change",
                 "Mean change from baseline among subjects seen at each visit, with 95% "
                 "t intervals.",
             ),
-            self._figure_section(
+            "sri-components": lambda: self._figure_section(
                 "sri-components",
                 f"Percent of randomised subjects meeting each criterion of PERR and CRR at "
                 f"week {self.dataset.primary_week:g} (uPCR read as proteinuria in g/24 h; "
@@ -289,25 +346,24 @@ class Report:
                 else f"Percent of randomised subjects meeting each component of SRI-4 at week "
                 f"{self.dataset.primary_week:g}.",
             ),
-            self._figure_section(
+            "subgroups": lambda: self._figure_section(
                 "subgroups",
                 f"Odds ratio of {figures.endpoint_label(self.endpoint)} response (95% Wald CI) "
-                "by subgroup level, with the likelihood-ratio p-value of the arm x subgroup "
-                "interaction.",
+                "by subgroup level; beside each subgroup, the likelihood-ratio p-value of the "
+                "arm x subgroup interaction (one per comparison, in legend order), unadjusted "
+                "for multiplicity.",
             ),
-            self._figure_section(
+            "flares": lambda: self._figure_section(
                 "flares",
                 "Kaplan-Meier estimate of freedom from a severe flare (modified SELENA flare "
                 "index), pointwise 95% bands, log-rank test.",
             ),
-            self._primary_section(),
-        ]
-        if self.simulation is not None:
-            sections.append(self._replicates_section(self.simulation))
-        if self.power is not None:
-            sections.append(self._power_section(self.power))
-        present = {"replicates": self.simulation is not None, "power": self.power is not None}
-        shown = [k for k in SECTIONS if present.get(k, True)]
+            "primary": self._primary_section,
+            "replicates": self._replicates_section,
+            "power": self._power_section,
+        }
+        shown = self.sections
+        sections = [builders[k]() for k in shown if k in builders]
         titles = self.titles
         toc = "".join(f'<li><a href="#{k}">{_esc(titles[k])}</a></li>' for k in shown)
         s = self.scenario
@@ -317,6 +373,8 @@ class Report:
             f'<p class="subtitle">lupsim report of scenario <code>{_esc(s.name)}</code>, '
             f"seed {self.seed}</p>"
         )
+        if self.binomial:
+            head += _note(BINOMIAL_NOTE)
         return (
             "<!DOCTYPE html>\n"
             '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -341,7 +399,10 @@ class Report:
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(target)
         except BaseException as exc:
-            tmp.unlink(missing_ok=True)
+            # The cleanup must not hide the error: where the temporary file
+            # could not be made (e.g. the parent is a file), unlink fails too.
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
             if isinstance(exc, OSError):
                 raise LupsimError(
                     f"could not write the report to {target}: {exc.strerror or exc}; "
@@ -393,14 +454,21 @@ class Report:
             parts.append(_result_table(res))
         return self._section("primary", "".join(parts))
 
-    def _replicates_section(self, sim: SimulationResult) -> str:
-        weekly_label = figures.endpoint_label(_weekly_endpoint(sim, self.endpoint))
+    def _replicates_section(self) -> str:
+        sim = self.simulation
+        assert sim is not None  # listed in self.sections only with replicates
+        weekly_label = (
+            self.response_label
+            if self.binomial
+            else figures.endpoint_label(_weekly_endpoint(sim, self.endpoint))
+        )
         rows = {}
         arms = sim.arms.set_index("arm")
         rows["Randomised, n (mean)"] = [f"{v:.1f}" for v in arms["n_randomised"]]
         for col in sim.endpoints:
             se = arms[f"{col}_mc_se"]
-            rows[_ENDPOINT_LABELS.get(col, col)] = [
+            label = "Response" if self.binomial and col == "sri4" else None
+            rows[label or _ENDPOINT_LABELS.get(col, col)] = [
                 f"{m:.1f} ({s:.2f})" for m, s in zip(arms[col], se, strict=True)
             ]
         frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(arms.index))
@@ -418,7 +486,9 @@ class Report:
         )
         return self._section("replicates", body)
 
-    def _power_section(self, power: PowerResult) -> str:
+    def _power_section(self) -> str:
+        power = self.power
+        assert power is not None  # listed in self.sections only with replicates
         cols = ["n_total", "comparison", "replicates", "power", "mc_se", "ci_low"]
         cols += ["ci_high", "analytic_power"]
         body = (
@@ -508,9 +578,11 @@ def build_report(
     Examples
     --------
     >>> from lupsim.scenario import load_scenario
-    >>> r = build_report(load_scenario("two-arm-binomial"), seed=3)
+    >>> r = build_report(load_scenario("bliss52"), seed=3)
     >>> sorted(r.figures)[:3], r.replicates
     (['consort', 'flares', 'sledai-change'], 0)
+    >>> sorted(build_report(load_scenario("two-arm-binomial"), seed=3).figures)
+    ['consort', 'sri-by-visit']
     """
     design = scenario.design
     if design is None:
@@ -531,43 +603,55 @@ def build_report(
     ds = simulate_trial(scenario, seed)
     plan = scenario.analysis or AnalysisPlan()
     endpoint = report_endpoint(plan)
-    forest_frame = subgroups.subgroup_odds_ratios(ds, endpoint)
-    components = figures.renal_components if endpoint in RENAL_ENDPOINTS else figures.sri_components
+    label = "Response" if ds.binomial else None
     pngs = {
         "consort": _png(
             lambda ax: figures.consort_diagram(ds, ax), (2.9 * len(ds.arms) + 1.5, 7.5)
         ),
-        "sri-by-visit": _png(lambda ax: figures.response_by_visit(ds, ax, endpoint)),
-        "sledai-change": _png(lambda ax: figures.sledai_change_over_time(ds, ax)),
-        "sri-components": _png(lambda ax: components(ds, ax), (7.5, 4.2)),
-        "subgroups": _png(
-            lambda ax: figures.forest(ds, ax, frame=forest_frame),
-            (7.5, figures.forest_height(forest_frame)),
-        ),
-        "flares": _png(lambda ax: figures.kaplan_meier(ds, ax)),
+        "sri-by-visit": _png(lambda ax: figures.response_by_visit(ds, ax, endpoint, label=label)),
     }
+    if not ds.binomial:
+        pngs.update(_disease_figures(ds, endpoint))
     simulation = power = None
     if replicates > 0:
         simulation = simulate_replicates(scenario, seed, replicates)
         weekly = simulation.weekly
         followed = _weekly_endpoint(simulation, endpoint)
-        pngs["replicates"] = _png(lambda ax: figures.response_by_visit(weekly, ax, followed))
+        pngs["replicates"] = _png(
+            lambda ax: figures.response_by_visit(weekly, ax, followed, label=label)
+        )
         sizes = default_power_sizes(design) if power_sizes is None else list(power_sizes)
         power = run_power(scenario, sizes, replicates=power_replicates, seed=seed, plan=plan)
         result = power
         pngs["power"] = _png(lambda ax: figures.power_curve(result, ax))
+    table1 = pd.DataFrame() if ds.binomial else figures.table1_by_arm(ds, formatted=True)
     return Report(
         scenario=scenario,
         seed=seed,
         dataset=ds,
         analysis=analyse(ds, plan),
-        table1=figures.table1_by_arm(ds, formatted=True),
+        table1=table1,
         figures=pngs,
         replicates=replicates,
         simulation=simulation,
         power=power,
         created=created,
     )
+
+
+def _disease_figures(ds: TrialDataset, endpoint: str) -> dict[str, bytes]:
+    """The figures of :data:`DISEASE_SECTIONS`, by anchor."""
+    forest_frame = subgroups.subgroup_odds_ratios(ds, endpoint)
+    components = figures.renal_components if endpoint in RENAL_ENDPOINTS else figures.sri_components
+    return {
+        "sledai-change": _png(lambda ax: figures.sledai_change_over_time(ds, ax)),
+        "sri-components": _png(lambda ax: components(ds, ax), (7.5, 4.2)),
+        "subgroups": _png(
+            lambda ax: figures.forest(ds, ax, endpoint, frame=forest_frame),
+            (7.5, figures.forest_height(forest_frame)),
+        ),
+        "flares": _png(lambda ax: figures.kaplan_meier(ds, ax)),
+    }
 
 
 def _weekly_endpoint(sim: SimulationResult, endpoint: str) -> str:
@@ -700,12 +784,19 @@ def _eligibility(s: Scenario) -> str:
     e = s.eligibility
     if e is None:
         return _note("No eligibility rules: every generated candidate is randomised.")
-    return (
+    body = (
         "<p>Include patients meeting every rule:</p>"
         + _list(e.include, "No inclusion rule.")
         + "<p>Exclude patients meeting any rule:</p>"
         + _list(e.exclude, "No exclusion rule.")
     )
+    if e.enrich:
+        body += (
+            "<p>Enrichment, applied after the inclusion and exclusion rules: randomise only "
+            "patients meeting every rule (the population's figures describe patients "
+            "screened without them):</p>" + _list(e.enrich, "")
+        )
+    return body
 
 
 def _dosing(arm: Any) -> str:

@@ -371,26 +371,92 @@ def test_build_report_needs_a_design() -> None:
         build_report(Scenario(name="no-trial"), seed=1)
 
 
-def test_replicated_report_has_monte_carlo_table_and_power_curve() -> None:
-    scenario = load_scenario("two-arm-binomial")
-    report = build_report(scenario, seed=1, replicates=3, power_replicates=20)
+#: The headings of a binomial design's report: no disease-model section.
+BINOMIAL_HEADINGS = (
+    "Scenario",
+    "Participant flow (CONSORT)",
+    "Response by visit",
+    "Primary analysis",
+)
+
+
+@pytest.fixture(scope="module")
+def binomial_report() -> Report:
+    return build_report(
+        load_scenario("two-arm-binomial"),
+        seed=1,
+        replicates=3,
+        power_sizes=[100, 200],
+        power_replicates=20,
+    )
+
+
+def test_replicated_report_has_monte_carlo_table_and_power_curve(
+    binomial_report: Report,
+) -> None:
+    report = binomial_report
     page = report.to_html()
     assert re.findall(r"<h2>(.*?)</h2>", page) == [
-        *HEADINGS[:-1],
+        *BINOMIAL_HEADINGS,
         *REPLICATED_HEADINGS,
         HEADINGS[-1],
     ]
-    assert len(IMAGE.findall(page)) == 8
+    # CONSORT, response by visit, replicated response by visit, power
+    assert len(IMAGE.findall(page)) == len(report.figures) == 4
     assert report.simulation is not None
     assert report.power is not None
     assert report.simulation.replicates == 3
-    sizes = default_power_sizes(scenario.design)  # type: ignore[arg-type]
-    assert sorted(set(report.power.table["n_total"])) == sizes
+    assert sorted(set(report.power.table["n_total"])) == [100, 200]
     assert (report.power.table["replicates"] == 20).all()
-    sri4 = report.simulation.arms.set_index("arm").loc["active"]
-    assert f"{sri4['sri4']:.1f} ({sri4['sri4_mc_se']:.2f})" in page
+    active = report.simulation.arms.set_index("arm").loc["active"]
+    assert f"{active['sri4']:.1f} ({active['sri4_mc_se']:.2f})" in page
     assert "Monte Carlo" in page
-    assert f"power_sizes={sizes}, power_replicates=20" in page
+    assert "power_sizes=[100, 200], power_replicates=20" in page
+
+
+def test_binomial_report_leaves_out_the_disease_sections(binomial_report: Report) -> None:
+    page = binomial_report.to_html()
+    for key in ("table1", "sledai-change", "sri-components", "subgroups", "flares"):
+        assert f'id="{key}"' not in page
+        assert f'href="#{key}"' not in page
+        assert key not in binomial_report.figures
+    headings = re.findall(r"<h2>(.*?)</h2>", page)
+    for heading in SECTIONS.values():
+        if heading in HEADINGS[2:-2]:  # from baseline characteristics to flares
+            assert heading not in headings
+    assert "Kaplan-Meier" not in page
+    # One sentence says why.
+    assert page.count("has no disease model") == 1
+    # The response is named as what it is, not as SRI-4.
+    named = re.findall(r"<h2>(.*?)</h2>", page) + re.findall(r'<img alt="([^"]*)"', page)
+    assert "Response by visit" in named
+    assert not [n for n in named if "SRI" in n]
+    assert "<th>Response</th>" in page
+    # The table of contents lists exactly the sections on the page.
+    toc = re.findall(r'<li><a href="#([a-z0-9-]+)">', page)
+    ids = re.findall(r'<(?:section|footer) id="([a-z0-9-]+)"', page)
+    assert toc == ids == list(binomial_report.sections)
+
+
+def test_disease_report_keeps_every_section(report: Report, page: str) -> None:
+    assert report.sections == tuple(k for k in SECTIONS if k not in ("replicates", "power"))
+    toc = re.findall(r'<li><a href="#([a-z0-9-]+)">', page)
+    ids = re.findall(r'<(?:section|footer) id="([a-z0-9-]+)"', page)
+    assert toc == ids == list(report.sections)
+    assert "has no disease model" not in page
+
+
+def test_enrichment_rules_are_shown_after_the_screen() -> None:
+    scenario = load_scenario("bliss52-sero-enriched")
+    assert scenario.eligibility is not None
+    assert scenario.eligibility.enrich
+    page = build_report(scenario, seed=1).to_html()
+    scenario_part = page[page.index('id="scenario"') : page.index('id="consort"')]
+    assert "Enrichment, applied after the inclusion and exclusion rules" in scenario_part
+    last_exclude = scenario_part.index(scenario.eligibility.exclude[-1])
+    for rule in scenario.eligibility.enrich:
+        assert f"<li><code>{rule}</code></li>" in scenario_part
+        assert scenario_part.index(f"<code>{rule}</code>") > last_exclude
 
 
 def test_same_seed_same_figures() -> None:
@@ -432,6 +498,14 @@ def test_failed_write_leaves_nothing(
     with pytest.raises(LupsimError, match="No space left on device"):
         report.write(tmp_path / "report.html")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_write_under_a_file_says_so(report: Report, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    with pytest.raises(LupsimError, match=r"could not write the report.*Not a directory"):
+        report.write(blocker / "report.html")
+    assert [p.name for p in tmp_path.iterdir()] == ["a-file"]
 
 
 def test_write_to_a_missing_directory_says_so(report: Report, tmp_path: Path) -> None:
