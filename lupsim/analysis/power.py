@@ -39,7 +39,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from lupsim.analysis.binary import Z975, fit_logit, responders
+from lupsim.analysis.binary import Z975
+from lupsim.analysis.interim import final_day, primary_statistics, sequential_analysis
 from lupsim.analysis.plan import AnalysisPlan
 from lupsim.errors import LupsimError, ScenarioError
 from lupsim.scenario import Scenario
@@ -170,69 +171,8 @@ def simulate(scenario: Scenario, seed: int, replicate: int | None) -> Any:
     return simulate_trial(scenario, seed, replicate=replicate)
 
 
-def _primary_z(ds: Any, plan: AnalysisPlan) -> list[dict[str, Any]]:
-    """The primary analysis of one dataset, per active arm: log OR, SE, z, p."""
-    spec = plan.primary
-    y = responders(ds, spec.endpoint, spec.week)
-    keep = ~np.isnan(y)
-    from lupsim.analysis.binary import _design
-
-    X, _ = _design(ds, spec.method == "logistic", keep)
-    fit = fit_logit(X, y[keep]) if spec.method in ("logistic", "logistic_unadjusted") else None
-    control = ds.arms.index(ds.control)
-    arm = ds.arm_index[keep]
-    yk = y[keep]
-    out = []
-    col = 1
-    for k, name in enumerate(ds.arms):
-        if k == control:
-            continue
-        rate_c = float(yk[arm == control].mean()) if (arm == control).any() else float("nan")
-        rate_a = float(yk[arm == k].mean()) if (arm == k).any() else float("nan")
-        if fit is not None:
-            b, se = float(fit.params[col]), float(fit.se[col])
-            ok = fit.converged and np.isfinite(se) and se > 0
-        else:
-            b, se, ok = _other_method(ds, plan, k)
-        z = b / se if ok else float("nan")
-        out.append(
-            {
-                "comparison": f"{name} vs {ds.control}",
-                "log_or": b if ok else float("nan"),
-                "se": se if ok else float("nan"),
-                "z": z,
-                "rate_control": rate_c,
-                "rate_arm": rate_a,
-                "n": int(((arm == k) | (arm == control)).sum()),
-            }
-        )
-        col += 1
-    return out
-
-
-def _other_method(ds: Any, plan: AnalysisPlan, k: int) -> tuple[float, float, bool]:
-    """log estimate and SE from the general analysis functions (slower path)."""
-    from lupsim.analysis.binary import cmh, risk_difference
-
-    spec = plan.primary
-    fn = {"cmh": cmh, "risk_difference": risk_difference}.get(spec.method)
-    if fn is None:
-        raise LupsimError(
-            f"analysis.primary.method {spec.method!r} is not supported for power runs; "
-            "use logistic, logistic_unadjusted, cmh or risk_difference"
-        )
-    res = fn(ds, spec.endpoint, spec.week)
-    name = ds.arms[k]
-    est = res.estimate_for(f"{name} vs {ds.control}")
-    if not np.isfinite(est.estimate) or not np.isfinite(est.p_value):
-        return float("nan"), float("nan"), False
-    if est.measure == "odds_ratio":
-        b = math.log(est.estimate)
-        se = (math.log(est.ci_high) - math.log(est.ci_low)) / (2 * Z975)
-    else:
-        b = est.estimate
-        se = (est.ci_high - est.ci_low) / (2 * Z975)
-    return b, se, se > 0
+#: The primary analysis of one dataset (:func:`lupsim.analysis.interim.primary_statistics`).
+_primary_z = primary_statistics
 
 
 def analyse_replicate(
@@ -244,98 +184,34 @@ def analyse_replicate(
     with interim looks the look at which the trial stopped and its duration.
     """
     ds = simulate(scenario, seed, replicate)
-    final = _primary_z(ds, plan)
+    final = primary_statistics(ds, plan)
     crit = float(stats.norm.isf(plan.one_sided_alpha))
+    assert scenario.design is not None
+    seq = (
+        sequential_analysis(ds, plan, n_planned=scenario.design.n_randomised, final=final)
+        if scenario.design.milestones
+        else None
+    )
     records = []
-    looks = _interim_looks(ds, scenario, plan)
     for j, rec in enumerate(final):
         row = {"grid": point.index, "replicate": replicate, **rec}
-        stop_look = 0  # 0 = ran to the end
-        duration = _final_day(ds)
-        rejected = bool(np.isfinite(rec["z"]) and rec["z"] >= crit)
-        futility = False
-        if looks:
-            boundaries = looks["boundaries"]
-            for look, (day, recs_at_look) in enumerate(looks["analyses"], start=1):
-                z_look = recs_at_look[j]["z"]
-                if np.isfinite(z_look) and z_look >= boundaries.efficacy[look - 1]:
-                    stop_look, duration, rejected = look, day, True
-                    break
-                fut = boundaries.futility
-                if fut is not None and np.isfinite(z_look) and z_look <= fut[look - 1]:
-                    futility = True
-                    if plan.interim is not None and plan.interim.stop_for_futility:
-                        stop_look, duration, rejected = look, day, False
-                        break
-            else:
-                rejected = bool(np.isfinite(rec["z"]) and rec["z"] >= boundaries.efficacy[-1])
-        row.update(
-            reject=rejected,
-            stop_look=stop_look,
-            futility_crossed=futility,
-            duration_days=float(duration),
-        )
+        if seq is None:
+            row.update(
+                reject=bool(np.isfinite(rec["z"]) and rec["z"] >= crit),
+                stop_look=0,  # ran to the end
+                futility_crossed=False,
+                duration_days=final_day(ds),
+            )
+        else:
+            d = seq.decisions[j]
+            row.update(
+                reject=d.rejected,
+                stop_look=d.stop_look,
+                futility_crossed=d.futility_crossed,
+                duration_days=float(d.day),
+            )
         records.append(row)
     return records
-
-
-def _final_day(ds: Any) -> float:
-    for day, event, _ in ds.event_log.milestones:
-        if event == "data_cut":
-            return float(day)
-    return float(np.nanmax(ds.subject_arrays["rand_calendar_day"] + ds.arrays.day[:, -1]))
-
-
-def _interim_looks(ds: Any, scenario: Scenario, plan: AnalysisPlan) -> dict[str, Any]:
-    """Analyses at the design's milestones and the boundaries for them."""
-    if plan.interim is None or scenario.design is None or not scenario.design.milestones:
-        return {}
-    looks = [(d, det) for d, ev, det in ds.event_log.milestones if ev == "milestone"]
-    if not looks:
-        return {}
-    j = ds.visit_column(ds.primary_week)
-    n_plan = scenario.design.n_randomised
-    analyses = []
-    fractions = []
-    for day, _ in looks:
-        cut = ds.cut(day)
-        seen = int(cut.arrays.observed[:, j].sum()) if cut.n else 0
-        fractions.append(min(max(seen / n_plan, 1e-3), 0.999))
-        analyses.append((day, _primary_z(cut, plan) if cut.n else []))
-    fr = tuple(sorted({round(f, 3) for f in fractions}))
-    if len(fr) != len(fractions):
-        return {}
-    boundaries = _boundaries(
-        (*fr, 1.0), plan.one_sided_alpha, plan.interim.spending, plan.interim.futility_beta
-    )
-    return {"analyses": analyses, "boundaries": boundaries}
-
-
-@dataclass(frozen=True)
-class _Boundaries:
-    efficacy: tuple[float, ...]
-    futility: tuple[float, ...] | None
-
-
-_BOUNDARY_CACHE: dict[tuple[Any, ...], _Boundaries] = {}
-
-
-def _boundaries(
-    fractions: tuple[float, ...], alpha: float, spending: str, beta: float | None
-) -> _Boundaries:
-    """Efficacy (and futility) z boundaries at the information fractions (cached)."""
-    key = (fractions, alpha, spending, beta)
-    if key not in _BOUNDARY_CACHE:
-        from lupsim.analysis import gsd
-
-        design = gsd.group_sequential_design(
-            fractions, alpha, "pocock" if spending == "pocock" else "obf", beta=beta
-        )
-        _BOUNDARY_CACHE[key] = _Boundaries(
-            tuple(float(z) for z in design.efficacy_z),
-            None if beta is None else tuple(float(z) for z in design.futility_z),
-        )
-    return _BOUNDARY_CACHE[key]
 
 
 def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:

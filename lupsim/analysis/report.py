@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from lupsim.analysis import binary, continuous, multiplicity, survival
+from lupsim.analysis.interim import SequentialResult, sequential_analysis
 from lupsim.analysis.plan import AnalysisPlan, AnalysisSpec
 from lupsim.analysis.results import AnalysisResult
 from lupsim.trial.dataset import TrialDataset
@@ -46,6 +47,10 @@ _DISPATCH: dict[str, Callable[[TrialDataset, AnalysisSpec], AnalysisResult]] = {
 }
 
 
+#: Primary methods the group-sequential looks can use (a Wald z per comparison).
+_SEQUENTIAL_METHODS = ("logistic", "logistic_unadjusted", "cmh", "risk_difference")
+
+
 def run_analysis(ds: TrialDataset, spec: AnalysisSpec) -> AnalysisResult:
     """One analysis of the plan on a dataset.
 
@@ -63,12 +68,19 @@ def run_analysis(ds: TrialDataset, spec: AnalysisSpec) -> AnalysisResult:
 
 @dataclass(frozen=True)
 class AnalysisReport:
-    """The plan's results: primary, secondary, and the multiplicity decision."""
+    """The plan's results: primary, secondary, and the multiplicity decision.
+
+    ``sequential`` holds the interim looks and the group-sequential decisions
+    (:mod:`lupsim.analysis.interim`) when the plan has an ``interim`` table and
+    the trial had milestones; the fixed-sample multiplicity table then shows
+    the final analysis as if there had been no look.
+    """
 
     plan: AnalysisPlan
     primary: AnalysisResult
     secondary: tuple[AnalysisResult, ...]
     multiplicity: pd.DataFrame
+    sequential: SequentialResult | None = None
 
     def summary(self) -> pd.DataFrame:
         """Every estimate of every analysis, one row each."""
@@ -89,6 +101,8 @@ class AnalysisReport:
         lines.append(self.multiplicity.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
         for res in self.secondary:
             lines += ["", f"Secondary: {res.name} ({res.method})", str(res)]
+        if self.sequential is not None:
+            lines += ["", str(self.sequential)]
         return "\n".join(lines)
 
 
@@ -98,6 +112,17 @@ def analyse(ds: TrialDataset, plan: AnalysisPlan | None = None) -> AnalysisRepor
     The primary family is each active arm against control. Its p-values are
     two-sided when the plan is two-sided (tested at ``alpha``), one-sided in
     the direction of benefit otherwise, and adjusted by the plan's procedure.
+    With an ``interim`` table and a binary primary endpoint, the report also
+    has the trial's interim looks and group-sequential decisions.
+
+    Examples
+    --------
+    >>> from lupsim.scenario import load_scenario
+    >>> from lupsim.trial import simulate_trial
+    >>> s = load_scenario("interim-gsd")
+    >>> rep = analyse(simulate_trial(s, seed=1), s.analysis)
+    >>> rep.sequential.looks[0].name
+    'IA1'
     """
     plan = plan or AnalysisPlan()
     primary = run_analysis(ds, plan.primary)
@@ -138,4 +163,10 @@ def analyse(ds: TrialDataset, plan: AnalysisPlan | None = None) -> AnalysisRepor
             "procedure": plan.multiplicity,
         }
     )
-    return AnalysisReport(plan, primary, secondary, table)
+    # Interim looks: rerun the primary analysis at each milestone's data cut.
+    sequential = (
+        sequential_analysis(ds, plan)
+        if plan.interim is not None and plan.primary.method in _SEQUENTIAL_METHODS
+        else None
+    )
+    return AnalysisReport(plan, primary, secondary, table, sequential)
