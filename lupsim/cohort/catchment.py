@@ -13,7 +13,7 @@ constant below, each with its source):
 1. **Counts.** Prevalent patients ~ Poisson(``inhabitants`` x prevalence), and
    incident cases in one year ~ Poisson(``inhabitants`` x incidence), both from
    the ``"catchment"`` stream (France 2010: crude prevalence 47.0 and incidence
-   3.32 per 100,000 per year; Arnaud et al., Lupus 2014).
+   3.32 per 100,000 per year; Arnaud L et al., Autoimmun Rev 2014;13:1082-9).
 2. **Demographics.** Age at onset (taken as age at diagnosis) is a normal
    truncated to 2-90 years whose untruncated mean and SD are solved so that the
    *generated* ages have the stated mean and SD. Sex follows the female:male
@@ -139,8 +139,9 @@ B = NDArray[np.bool_]
 # ---------------------------------------------------------------------------
 
 #: France 2010, national health insurance data: crude prevalence 47.0 per
-#: 100,000 and incidence 3.32 per 100,000 per year (Arnaud et al., Lupus 2014;
-#: lupsim reference, section 1).
+#: 100,000 and incidence 3.32 per 100,000 per year (Arnaud L et al., Autoimmun
+#: Rev 2014;13:1082-9; lupsim reference, section 1, which names the journal
+#: Lupus).
 PREVALENCE_PER_100K: Final = 47.0
 INCIDENCE_PER_100K_YEAR: Final = 3.32
 #: Mean age at diagnosis 35-39 years, SD about 13-16 (lupsim reference, section 1).
@@ -1096,7 +1097,8 @@ def generate_catchment(spec: CatchmentSpec | Mapping[str, Any], seed: int) -> Ca
     population = Population(
         name="catchment",
         source=(
-            "lupsim catchment mode: Arnaud et al., Lupus 2014 (prevalence, incidence); "
+            "lupsim catchment mode: Arnaud L et al., Autoimmun Rev 2014;13:1082-9 "
+            "(prevalence, incidence); "
             "Cervera et al., Medicine 1993 (cumulative manifestations)"
         ),
         female_pct=spec.expected_female_pct(),
