@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lupsim import __version__
-from lupsim.errors import LupsimError
+from lupsim.errors import LupsimError, ScenarioError
 
 __all__ = ["main"]
 
@@ -78,17 +78,25 @@ def _check_out_file(option: str, path: Path, suffixes: tuple[str, ...]) -> None:
         raise LupsimError(f"{option} {path}: {parent} is a file, not a directory")
 
 
+def _load(args: argparse.Namespace, name: str) -> Any:
+    """Load a scenario and remember its file, so later errors about it name the file."""
+    from lupsim.scenario import load_scenario
+
+    scenario = load_scenario(name)
+    args.loaded_from = scenario.origin
+    return scenario
+
+
 def _json_number(x: float) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(x, 6)
 
 
 def _cmd_cohort(args: argparse.Namespace) -> int:
     from lupsim.cohort import generate_cohort
-    from lupsim.scenario import load_scenario
 
     if args.out:
         _check_out_file("--out", Path(args.out), (".csv", ".parquet"))
-    scenario = load_scenario(args.scenario)
+    scenario = _load(args, args.scenario)
     n = args.n or (scenario.design.n_randomised if scenario.design else 1000)
     cohort = generate_cohort(scenario.population, n, args.seed, eligibility=scenario.eligibility)
     if args.out:
@@ -114,13 +122,14 @@ def _cmd_cohort(args: argparse.Namespace) -> int:
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from lupsim.runner import simulate_replicates, summarise_trial
-    from lupsim.scenario import load_scenario
     from lupsim.trial import simulate_trial
 
-    scenario = load_scenario(args.scenario)
+    scenario = _load(args, args.scenario)
     if scenario.design is None:
         raise LupsimError(
-            f"scenario {scenario.name!r} has no [design] table; add one to simulate a trial"
+            f"scenario {scenario.where()} has no [design] table; add a [design] table and "
+            "at least two [[design.arms]] to simulate a trial "
+            "(see docs/scenario-schema.md#trialdesign)"
         )
     out = Path(args.out) if args.out else None
     if args.explain:
@@ -197,10 +206,9 @@ def _consort(ds: Any) -> str:
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     import tomllib
 
-    from lupsim.scenario import load_scenario
     from lupsim.trial.calibration import BLISS52_TARGETS, calibrate_trial
 
-    scenario = load_scenario(args.scenario)
+    scenario = _load(args, args.scenario)
     targets = BLISS52_TARGETS
     if args.targets:
         try:
@@ -307,13 +315,12 @@ def _sizes(text: str) -> list[int]:
 
 def _cmd_power(args: argparse.Namespace) -> int:
     from lupsim.analysis.power import run_power, sample_size
-    from lupsim.scenario import load_scenario
 
     if args.resume and not args.store:
         raise LupsimError("--resume continues a run kept with --store DIR; give --store")
     if args.plot:
         _check_out_file("--plot", Path(args.plot), (".png", ".pdf", ".svg"))
-    scenario = load_scenario(args.scenario)
+    scenario = _load(args, args.scenario)
     if args.comparison and scenario.design is not None:
         control = scenario.design.control_arm
         names = [f"{a.name} vs {control}" for a in scenario.design.arms if a.name != control]
@@ -363,10 +370,9 @@ def _cmd_power(args: argparse.Namespace) -> int:
 
 def _cmd_analyse(args: argparse.Namespace) -> int:
     from lupsim.analysis.report import analyse
-    from lupsim.scenario import load_scenario
     from lupsim.trial.io import read_dataset
 
-    plan = load_scenario(args.scenario).analysis if args.scenario else None
+    plan = _load(args, args.scenario).analysis if args.scenario else None
     ds = read_dataset(args.directory, control=args.control)
     report = analyse(ds, plan)
     if args.format == "json":
@@ -383,13 +389,12 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from lupsim.report import build_report
-    from lupsim.scenario import load_scenario
 
     out = Path(args.out)
     _check_out_file("--out", out, (".html", ".htm"))
     if args.power_n and not args.replicates:
         raise LupsimError("--power-n draws a power curve, which needs --replicates N (N > 0)")
-    scenario = load_scenario(args.scenario)
+    scenario = _load(args, args.scenario)
     report = build_report(
         scenario,
         args.seed,
@@ -675,7 +680,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args)
     except LupsimError as exc:
-        print(f"lupsim: error: {exc}", file=sys.stderr)
+        text = str(exc)
+        origin = getattr(args, "loaded_from", None)
+        if isinstance(exc, ScenarioError) and exc.source is None and origin:
+            # Found while running a scenario that loaded fine: say which file.
+            text = f"{origin}: {text}"
+        print(f"lupsim: error: {text}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("lupsim: interrupted", file=sys.stderr)

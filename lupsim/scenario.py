@@ -20,13 +20,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from lupsim.analysis.plan import AnalysisPlan
 from lupsim.cohort.eligibility import Eligibility
 from lupsim.cohort.population import (
     Population,
     format_validation_error,
+    join_problem,
     population_problems,
 )
 from lupsim.errors import ScenarioError, did_you_mean
@@ -56,6 +57,57 @@ class Scenario(BaseModel):
     pkpd: PKPDSettings | None = Field(None, description="overrides of the drug's PK/PD")
     analysis: AnalysisPlan | None = Field(None, description="the statistical analysis plan")
 
+    # Where the scenario was read from: not a field, so it is in no dump, hash
+    # of the content or cache key, and two copies of one file compare equal.
+    _origin: str | None = PrivateAttr(default=None)
+
+    @property
+    def origin(self) -> str | None:
+        """The file the scenario was read from (``"bliss52.toml"`` for a bundled
+        one), or None for a scenario built in Python.
+
+        Examples
+        --------
+        >>> load_scenario("bliss52").origin
+        'bliss52.toml'
+        >>> Scenario(name="x").origin is None
+        True
+        """
+        return self._origin
+
+    def with_origin(self, origin: str | None) -> Scenario:
+        """A copy of the scenario that says it was read from ``origin``.
+
+        Examples
+        --------
+        >>> Scenario(name="x").with_origin("my/x.toml").where()
+        "'x' (my/x.toml)"
+        """
+        out = self.model_copy()
+        out._origin = origin
+        return out
+
+    def where(self) -> str:
+        """The scenario's name and file, for messages: ``"'x' (path/to/x.toml)"``.
+
+        Examples
+        --------
+        >>> load_scenario("bliss52").where()
+        "'bliss52' (bliss52.toml)"
+        >>> Scenario(name="x").where()
+        "'x'"
+        """
+        return f"{self.name!r} ({self._origin})" if self._origin else repr(self.name)
+
+    def __eq__(self, other: object) -> bool:
+        # The content decides, not the file it came from.
+        if not isinstance(other, Scenario):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in type(self).model_fields)
+
+    def __hash__(self) -> int:
+        return hash(self.model_dump_json())
+
 
 def bundled_scenarios() -> list[str]:
     """Names of the scenarios shipped with lupsim.
@@ -80,7 +132,7 @@ def parse_scenario(data: dict[str, Any], *, source: str = "<scenario>") -> Scena
     lupsim.errors.ScenarioError: <scenario>: population.female_pct: must be <= 100, got 120
     """
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         problems = format_validation_error(exc, model=Scenario)
         # Cross-field checks run on the raw tables too, so that one message
@@ -89,10 +141,11 @@ def parse_scenario(data: dict[str, Any], *, source: str = "<scenario>") -> Scena
             raw = data.get(table) if isinstance(data, dict) else None
             if isinstance(raw, dict):
                 for p in check(raw):
-                    line = f"{table}.{p}"
+                    line = join_problem(table, p)
                     if line not in problems:
                         problems.append(line)
         raise ScenarioError(problems, source=source) from None
+    return scenario if source == "<scenario>" else scenario.with_origin(source)
 
 
 def _read(path: Path, shown: str) -> dict[str, Any]:

@@ -87,7 +87,7 @@ class Interim(_Frozen):
         None, strict=True, gt=0, lt=1, description="beta to spend on non-binding futility"
     )
     stop_for_futility: bool = Field(
-        False, description="stop the simulated trial at a futility boundary"
+        False, strict=True, description="stop the simulated trial at a futility boundary"
     )
 
 

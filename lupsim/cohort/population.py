@@ -22,7 +22,8 @@ Bound(relation='<', value=16.0)
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, get_args
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -32,16 +33,21 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 
 from lupsim.cohort.vocabulary import ORGAN_DOMAIN_NAMES, RACE_GROUPS, REGIONS
 from lupsim.errors import ScenarioError, did_you_mean
 
 __all__ = [
+    "LIBRARY_PHRASES",
     "Bound",
     "Population",
+    "expected",
     "format_validation_error",
+    "join_problem",
     "parse_bound",
     "population_problems",
+    "shown",
 ]
 
 # strict: a boolean or a quoted number in a scenario file is a mistake, not 1.0 or 90.
@@ -100,7 +106,7 @@ def parse_bound(value: Any) -> Any:
     return value
 
 
-PctOrBound = Annotated[float | Bound, BeforeValidator(parse_bound), Field()]
+PctOrBound = Annotated[Pct | Bound, BeforeValidator(parse_bound)]
 
 
 RaceGroup = Literal["white", "black", "asian", "indigenous_american", "other"]
@@ -241,7 +247,9 @@ class Population(BaseModel):
         except ValidationError as exc:
             problems = format_validation_error(exc, prefix=path, model=cls)
             extra = population_problems(data) if isinstance(data, dict) else []
-            problems += [f"{path}.{p}" for p in extra if f"{path}.{p}" not in problems]
+            for line in (join_problem(path, p) for p in extra):
+                if line not in problems:
+                    problems.append(line)
             raise ScenarioError(problems) from None
 
 
@@ -361,17 +369,208 @@ def _loc(prefix: str, loc: tuple[int | str, ...]) -> str:
     return out
 
 
+def join_problem(where: str, part: str) -> str:
+    """Attach a model-level problem (``"field: ..."`` or ``"field (3) ..."``) to
+    the path of the table it was found in.
+
+    The same problem found on validated data and on the raw table reads the
+    same, so it is listed once.
+
+    Examples
+    --------
+    >>> join_problem("population", "age_min (80) must be below age_max (70)")
+    'population.age_min (80) must be below age_max (70)'
+    >>> join_problem("design", "the arms are too few")
+    'design: the arms are too few'
+    """
+    if not where:
+        return part
+    if _FIELD_FIRST.match(part) or _FIELD_FIGURE.match(part):
+        return f"{where}.{part}"
+    return f"{where}: {part}"
+
+
+# A problem that starts with a field and its figure, e.g. "age_min (80) must ...".
+_FIELD_FIGURE = re.compile(r"^[a-z_][a-z0-9_]*(\[\d+\])? \(")
+
+
+def _toml(value: Any, depth: int = 0) -> str:
+    """A value as it would appear in the TOML file (roughly), for messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, dict):
+        if depth > 1:
+            return "{...}"
+        inner = ", ".join(f"{k} = {_toml(v, depth + 1)}" for k, v in list(value.items())[:4])
+        return "{" + inner + (", ..." if len(value) > 4 else "") + "}"
+    if isinstance(value, list | tuple):
+        if depth > 1:
+            return "[...]"
+        inner = ", ".join(_toml(v, depth + 1) for v in list(value)[:6])
+        return "[" + inner + (", ..." if len(value) > 6 else "") + "]"
+    if hasattr(value, "isoformat"):  # TOML dates and times
+        return f"{value.isoformat()} (a date or time)"
+    return repr(value)
+
+
+def shown(value: Any) -> str:
+    """A value given in a scenario file, written for a message (at most 80 characters).
+
+    Examples
+    --------
+    >>> shown(True), shown([1, "a"]), shown({"white": 50})
+    ('true', "[1, 'a']", '{white = 50}')
+    """
+    text = _toml(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _field_at(
+    root: type[BaseModel] | None, loc: tuple[int | str, ...]
+) -> tuple[str, FieldInfo] | None:
+    """The field a validation-error path ends on (list positions skipped), if any."""
+    model = root
+    found: tuple[str, FieldInfo] | None = None
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if model is None or part not in model.model_fields:
+            return None
+        found = (part, model.model_fields[part])
+        model = _find_model(found[1].annotation)
+    return found
+
+
+def _strip(annotation: Any) -> Any:
+    """``X`` of ``X | None`` and of ``Annotated[X, ...]``."""
+    while True:
+        origin = get_origin(annotation)
+        args = get_args(annotation)
+        if origin is Annotated:
+            annotation = args[0]
+        elif origin in (Union, UnionType) and type(None) in args:
+            rest = [a for a in args if a is not type(None)]
+            if len(rest) != 1:
+                return annotation
+            annotation = rest[0]
+        else:
+            return annotation
+
+
+def _number_kind(annotation: Any) -> str:
+    return "whole numbers" if _strip(annotation) is int else "numbers"
+
+
+def _example_items(info: FieldInfo, annotation: Any, name: str) -> str:
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    if "example" in extra:
+        return str(extra["example"])
+    default = info.default
+    if isinstance(default, tuple) and default:
+        items = ", ".join(f"{v:g}" if isinstance(v, float) else repr(v) for v in default)
+        return f"[{items}]"
+    args = get_args(_strip(annotation))
+    if args and _strip(args[0]) is str:
+        return '["selena_sledai >= 6"]'
+    return "[0, 26]" if len(args) == 2 and args[1] is not Ellipsis else "[1, 2]"
+
+
+def _expectation(name: str, info: FieldInfo, path: str, item: bool) -> tuple[str, str]:
+    """(what the field takes, how to write it) in scenario-file terms."""
+    annotation = _strip(info.annotation)
+    origin = get_origin(annotation)
+    args = get_args(annotation)
+    model = _find_model(annotation)
+    if model is not None:
+        see = f"(see docs/scenario-schema.md#{model.__name__.lower()})"
+        if origin is tuple:
+            how = f"write each entry as [[{path}]] with its keys on the lines below it {see}"
+            return ("a table" if item else "a list of tables"), how
+        return "a table", f"write [{path}] with its keys on the lines below it {see}"
+    if origin is dict:
+        key = get_args(_strip(args[0]))
+        first = key[0] if key else "name"
+        return "a table of name = value", f"e.g. [{path}] then {first} = ..."
+    if origin is tuple:
+        if item:
+            return (f"a {_number_kind(args[0])[:-1]}" if args else "a value"), ""
+        example = f"e.g. {name} = {_example_items(info, annotation, name)}"
+        if len(args) == 2 and args[1] is not Ellipsis:
+            return f"two {_number_kind(args[0])}", example
+        if args and _strip(args[0]) is str:
+            return "a list of rules in quotes", example
+        return f"a list of {_number_kind(args[0]) if args else 'values'}", example
+    if origin is Literal:
+        choices = ", ".join(repr(a) for a in args)
+        return f"one of {choices}", f"e.g. {name} = {args[0]!r}"
+    if annotation is str:
+        text = info.default if isinstance(info.default, str) and info.default else "my-trial"
+        return "text in quotes", f'e.g. {name} = "{text if name == "name" else "..."}"'
+    if annotation is bool:
+        return "true or false", f"e.g. {name} = true"
+    if annotation is int:
+        return "a whole number", f"e.g. {name} = {info.default or 1}"
+    if annotation is float:
+        return "a number", f"e.g. {name} = ..."
+    return "a value", "see docs/scenario-schema.md for what it takes"
+
+
+def expected(name: str, info: FieldInfo, path: str, *, item: bool = False) -> str:
+    """What a field takes, in scenario-file terms, with an example.
+
+    ``path`` is the field's dotted path in the file (``design.arms``); with
+    ``item`` the text is about one element of a list field.
+
+    Examples
+    --------
+    >>> from lupsim.trial.design import Enrolment
+    >>> info = Enrolment.model_fields["activation_weeks"]
+    >>> expected("activation_weeks", info, "design.enrolment.activation_weeks")
+    'give two numbers, e.g. activation_weeks = [0, 26]'
+    """
+    what, how = _expectation(name, info, path, item)
+    return f"give {what}" + (f", {how}" if how.startswith("e.g.") else f"; {how}" if how else "")
+
+
 _TYPE_HINTS = {
     "float_parsing": "must be a number",
     "float_type": "must be a number",
     "int_parsing": "must be a whole number",
     "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
     "string_type": "must be text",
     "dict_type": "must be a table of name = value",
     "list_type": "must be a list",
     "bool_type": "must be true or false",
     "bool_parsing": "must be true or false",
+    "finite_number": "must be a finite number",
 }
+# Shown before "got ..." when an error type has no field to describe.
+_GENERIC = {
+    "tuple_type": "must be a list, written [...]",
+    "list_type": "must be a list, written [...]",
+    "model_type": "must be a table",
+    "model_attributes_type": "must be a table",
+    "dict_type": "must be a table of name = value",
+    "too_short": "has too few items",
+    "too_long": "has too many items",
+}
+
+#: Phrases of the validation library that must never reach a user.
+LIBRARY_PHRASES = (
+    "Input should",
+    "should have at",
+    "after validation",
+    "instance of",
+    "pydantic",
+    "Field required",
+    "String should",
+    "Value error,",
+    "validation error",
+    "[type=",
+)
 
 
 def format_validation_error(
@@ -379,27 +578,49 @@ def format_validation_error(
 ) -> list[str]:
     """Turn a pydantic ValidationError into ``"path: message, got value"`` lines.
 
-    The messages say what the rule is and show the value given, so a user can
-    fix every problem in one pass.
+    The messages say what the rule is, show the value given and how to write
+    it in the scenario file, so a user can fix every problem in one pass.
+
+    Examples
+    --------
+    >>> try:
+    ...     Population.model_validate({"age_min": 80, "age_max": 70})
+    ... except ValidationError as exc:
+    ...     format_validation_error(exc, "population", Population)
+    ['population.age_min (80) must be below age_max (70)']
     """
     errors = exc.errors(include_url=False)
     lines: list[tuple[str, bool]] = []  # (line, came from one member of a union)
     for err in errors:
-        union = any(
-            isinstance(p, str) and ("function-" in p or p in _UNION_TAGS) for p in err["loc"]
-        )
-        loc = tuple(
-            p
-            for p in err["loc"]
-            if not (isinstance(p, str) and ("function-" in p or p in _UNION_TAGS))
-        )
-        for line in _describe(err, loc, prefix, errors, model):
+        union = any(_is_tag(p) for p in err["loc"])
+        loc = tuple(p for p in err["loc"] if not _is_tag(p))
+        bound_member = any(isinstance(p, str) and "Bound" in p for p in err["loc"])
+        if (
+            union
+            and err["type"] in ("model_type", "float_type")
+            and (bound_member or any(isinstance(p, str) and "float" in p for p in err["loc"]))
+        ):
+            # A percentage or a bound (domain_pct): neither member fits.
+            described = [
+                f"{_loc(prefix, loc)}: must be a percentage (0-100) or a bound in quotes such "
+                f'as "<16", got {shown(err.get("input"))}'
+            ]
+        else:
+            described = _describe(err, loc, prefix, errors, model)
+        for line in described:
             lines.append((line, union))
     seen: dict[str, str] = {}
     for line, union in lines:
         # Each member of a union reports the same bad value: keep one per path.
         seen.setdefault(line.split(": ", 1)[0] if union else line, line)
     return list(seen.values())
+
+
+def _is_tag(part: int | str) -> bool:
+    """Whether a part of an error path names a member of a union, not a field."""
+    return isinstance(part, str) and (
+        "function-" in part or part in _UNION_TAGS or part.startswith("constrained-")
+    )
 
 
 _UNION_TAGS = ("float", "Bound", "int", "str")
@@ -424,46 +645,115 @@ def _describe(
             f"{where}: unknown key {field!r}{did_you_mean(field, choices)}; remove it or "
             "check its spelling (see docs/scenario-schema.md)"
         ]
+    if etype == "missing" and loc and isinstance(loc[-1], int):
+        # A fixed-length list (e.g. two weeks) given too few items.
+        return _wrong_shape(loc[:-1], prefix, given, model)
     if etype == "missing":
-        return [f"{where}: is required"]
+        found = _field_at(model, loc)
+        if found is None:
+            return [f"{where}: is required"]
+        return [f"{where}: is required; {expected(found[0], found[1], _loc(prefix, loc))}"]
     if etype in _COMPARISONS:
+        if isinstance(given, float) and given != given:
+            return [f"{where}: must be a number, got nan"]
         limit = next(iter(ctx.values())) if ctx else "?"
-        shown = f"{limit:g}" if isinstance(limit, int | float) else str(limit)
-        return [f"{where}: must be {_COMPARISONS[etype]} {shown}, got {given!r}"]
+        limit_text = f"{limit:g}" if isinstance(limit, int | float) else str(limit)
+        return [f"{where}: must be {_COMPARISONS[etype]} {limit_text}, got {shown(given)}"]
     if etype == "literal_error" and loc and loc[-1] == "[key]":
         key_loc = loc[:-1]
         bad = str(key_loc[-1])
-        expected = str(ctx.get("expected", "")).replace(" or ", ",")
-        allowed = tuple(a.strip(" '") for a in expected.split(",") if a.strip(" '"))
+        allowed = _choices(str(ctx.get("expected", "")))
         return [
             f"{_loc(prefix, key_loc[:-1])}: unknown key {bad!r}"
             f"{did_you_mean(bad, allowed)}; use one of: {', '.join(allowed)}"
         ]
     if etype == "literal_error":
-        return [f"{where}: must be one of {ctx.get('expected', '?')}, got {given!r}"]
-    if etype in _TYPE_HINTS:
-        return [f"{where}: {_TYPE_HINTS[etype]}, got {given!r}"]
-    if etype == "too_short" and any(
-        o is not err and tuple(o["loc"][: len(err["loc"])]) == tuple(err["loc"]) for o in errors
+        allowed = _choices(str(ctx.get("expected", "")))
+        hint = did_you_mean(str(given), allowed) if isinstance(given, str) else ""
+        return [
+            f"{where}: must be one of {', '.join(repr(a) for a in allowed)}, "
+            f"got {shown(given)}{hint}"
+        ]
+    if etype in ("tuple_type", "list_type", "too_short", "too_long") and not (
+        etype == "too_short"
+        and any(
+            o is not err and tuple(o["loc"][: len(err["loc"])]) == tuple(err["loc"]) for o in errors
+        )
     ):
+        return _wrong_shape(loc, prefix, given, model, ctx)
+    if etype == "too_short":
         return []  # "too few items after validation" only echoes an item's own error
+    if etype in ("model_type", "model_attributes_type", "dict_type"):
+        found = _field_at(model, loc)
+        if found is not None:
+            item = bool(loc) and isinstance(loc[-1], int)
+            path = _loc(prefix, tuple(p for p in loc if isinstance(p, str)))
+            what, how = _expectation(found[0], found[1], path, item)
+            return [f"{where}: must be {what}, got {shown(given)}" + (f"; {how}" if how else "")]
+        return [f"{where}: {_GENERIC[etype]}, got {shown(given)}"]
+    if etype == "string_too_short":
+        return [f"{where}: must not be empty, got {shown(given)}; give a name in quotes"]
+    if etype == "string_too_long":
+        limit = ctx.get("max_length", "?")
+        return [f"{where}: must be at most {limit} characters, got {len(str(given))}"]
+    if etype in _TYPE_HINTS:
+        return [f"{where}: {_TYPE_HINTS[etype]}, got {shown(given)}"]
+    if etype == "invalid_key":
+        table = _loc(prefix, loc[:-1]) if loc else prefix
+        return [f"{table}: key {shown(loc[-1] if loc else given)} is not a name; keys are text"]
+    if etype not in ("value_error", "assertion_error"):
+        # A rule of the validation library without a lupsim wording: say what
+        # was given and what the field takes, never the library's text.
+        found = _field_at(model, loc)
+        if found is not None:
+            return [f"{where}: not a valid value, got {shown(given)}; {expected(*found, where)}"]
+        return [f"{where}: not a valid value, got {shown(given)} (see docs/scenario-schema.md)"]
     msg = str(err["msg"])
     for head in ("Value error, ", "Assertion failed, "):
         msg = msg.removeprefix(head)
-    if etype != "value_error":
-        return [f"{where}: {msg}"]
     # A model-level validator may join several "field: problem" lines.
+    at_model = not loc or _model_at(model, loc) is not None
     out = []
     for part in msg.split(_JOIN):
-        if not loc:
-            out.append(f"{prefix}.{part}" if prefix else part)
-        elif _FIELD_FIRST.match(part) and where:
-            out.append(f"{where}.{part}")
+        if at_model:
+            out.append(join_problem(where, part))
         elif where:
             out.append(f"{where}: {part}")
         else:
             out.append(part)
     return out
+
+
+def _choices(expected_text: str) -> tuple[str, ...]:
+    """``"'a', 'b' or 'c'"`` (pydantic's list of literals) as ``('a', 'b', 'c')``."""
+    text = expected_text.replace(" or ", ",")
+    return tuple(a.strip(" '") for a in text.split(",") if a.strip(" '"))
+
+
+def _wrong_shape(
+    loc: tuple[int | str, ...],
+    prefix: str,
+    given: Any,
+    model: type[BaseModel] | None,
+    ctx: dict[str, Any] | None = None,
+) -> list[str]:
+    """A list of the wrong kind or length: what was given and how to write it."""
+    where = _loc(prefix, loc)
+    ctx = ctx or {}
+    count = ""
+    if isinstance(given, list | tuple):
+        count = f" ({len(given)} item{'s' if len(given) != 1 else ''})"
+    found = _field_at(model, loc)
+    if found is None:
+        return [f"{where}: must be a list, written [...], got {shown(given)}{count}"]
+    name, info = found
+    path = _loc(prefix, tuple(p for p in loc if isinstance(p, str)))
+    what, how = _expectation(name, info, path, False)
+    how = f"; {how}" if how else ""
+    minimum = ctx.get("min_length")
+    if minimum is not None and isinstance(given, list | tuple):
+        return [f"{where}: needs at least {minimum} entries, got {len(given)}{how}"]
+    return [f"{where}: must be {what}, got {shown(given)}{count}{how}"]
 
 
 _COMPARISONS = {

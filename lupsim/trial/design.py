@@ -228,7 +228,7 @@ class Rescue(_Frozen):
     """
 
     severe_flare_is_failure: bool = Field(
-        False, description="every severe flare is a treatment failure"
+        False, strict=True, description="every severe flare is a treatment failure"
     )
     new_immunosuppressant_probability: float = Field(
         0.15,
@@ -471,7 +471,7 @@ def _check_allocation(d: dict[str, Any]) -> list[str]:
 def _check_control(d: dict[str, Any]) -> list[str]:
     control = d.get("control")
     names = _arm_names(d)
-    if control is not None and control not in names:
+    if isinstance(control, str) and control not in names:
         return [f"control: {control!r} is not an arm; arms are {names}"]
     return []
 

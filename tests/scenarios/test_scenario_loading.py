@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lupsim.cohort.population import Bound
+from lupsim.cohort.population import LIBRARY_PHRASES, Bound
 from lupsim.errors import ScenarioError
 from lupsim.scenario import Scenario, bundled_scenarios, load_scenario, parse_scenario
 
@@ -162,8 +162,9 @@ def test_bad_eligibility_rule_in_a_file(tmp_path: Path) -> None:
 def test_missing_name_is_required() -> None:
     with pytest.raises(ScenarioError) as info:
         parse_scenario({"population": {"female_pct": 90}}, source="x.toml")
-    assert info.value.problems == ("name: is required",)
-    assert str(info.value) == "x.toml: name: is required"
+    expected = 'name: is required; give text in quotes, e.g. name = "my-trial"'
+    assert info.value.problems == (expected,)
+    assert str(info.value) == f"x.toml: {expected}"
 
 
 def test_non_utf8_file_is_a_scenario_error(tmp_path: Path) -> None:
@@ -183,10 +184,15 @@ def test_deeply_nested_file_is_a_scenario_error(tmp_path: Path) -> None:
 
 
 def outcome(load: Callable[[], Scenario]) -> Scenario | ScenarioError:
-    """The scenario, or the ScenarioError; any other exception fails the test."""
+    """The scenario, or the ScenarioError; any other exception fails the test.
+
+    A ScenarioError must be in lupsim's words: never the validation library's.
+    """
     try:
         return load()
     except ScenarioError as exc:
+        for phrase in LIBRARY_PHRASES:
+            assert phrase not in str(exc), (phrase, str(exc))
         return exc
 
 
@@ -258,6 +264,56 @@ def test_parse_scenario_near_valid_only_raises_scenario_error(
 ) -> None:
     data = {"name": "fuzz", "population": population, "eligibility": {"include": rules}}
     result = outcome(lambda: parse_scenario(data))
+    assert isinstance(result, Scenario) or result.problems
+
+
+def _schema_keys() -> list[str]:
+    """Every key of every table of a scenario file."""
+    from lupsim.docgen import _models
+
+    return sorted({k for m in _models(Scenario) for k in m.model_fields})
+
+
+_ALL_KEYS = _schema_keys()
+_tables = st.dictionaries(st.sampled_from(_ALL_KEYS), _values, max_size=6)
+_arms = st.lists(
+    st.one_of(
+        st.dictionaries(st.sampled_from(["name", "drug", "dose_mg_per_kg", *_ALL_KEYS]), _values),
+        st.fixed_dictionaries({"name": st.sampled_from(["a", "b", ""])}),
+        _scalars,
+    ),
+    max_size=3,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    design=_tables,
+    arms=_arms,
+    nested=st.dictionaries(
+        st.sampled_from(
+            ["enrolment", "steroids", "rescue", "randomisation", "discontinuation", "background"]
+        ),
+        st.one_of(_tables, _scalars),
+        max_size=3,
+    ),
+    analysis=st.one_of(_tables, _scalars),
+    other=st.dictionaries(st.sampled_from(["disease", "pkpd", "eligibility"]), _tables),
+)
+def test_every_table_of_the_schema_only_raises_scenario_error_in_lupsim_words(
+    design: dict[str, Any],
+    arms: list[Any],
+    nested: dict[str, Any],
+    analysis: Any,
+    other: dict[str, Any],
+) -> None:
+    data = {
+        "name": "fuzz",
+        "design": {**design, **nested, "arms": arms},
+        "analysis": analysis,
+        **other,
+    }
+    result = outcome(lambda: parse_scenario(data, source="fuzz.toml"))
     assert isinstance(result, Scenario) or result.problems
 
 

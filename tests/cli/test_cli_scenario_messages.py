@@ -1,0 +1,181 @@
+"""A bad scenario file, through the command line: one clear message naming the
+file, the field, the value given and how to write it; exit code 2; never the
+validation library's own wording or a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lupsim.cli import main
+from lupsim.cohort.population import LIBRARY_PHRASES
+
+DESIGN = """
+[design]
+n_randomised = 20
+[[design.arms]]
+name = "placebo"
+[[design.arms]]
+name = "active"
+drug = "anti_baff"
+dose_mg_per_kg = 10
+"""
+
+
+def _simulate(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str) -> str:
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        code = main(["simulate", str(path)])
+    except SystemExit as exc:  # pragma: no cover - argparse only
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    err = captured.err
+    assert code == 2, err
+    assert captured.out == ""
+    assert err.startswith(f"lupsim: error: {path}: "), err
+    assert "Traceback" not in err
+    for phrase in LIBRARY_PHRASES:
+        assert phrase not in err, (phrase, err)
+    return err
+
+
+CASES = [
+    (  # a number where two are needed
+        'name = "t"\n' + DESIGN + "[design.enrolment]\nactivation_weeks = 5\n",
+        [
+            "design.enrolment.activation_weeks: must be two numbers, got 5",
+            "e.g. activation_weeks = [0, 26]",
+        ],
+    ),
+    (  # three numbers where two are needed
+        'name = "t"\n' + DESIGN + "[design.enrolment]\nactivation_weeks = [0, 10, 26]\n",
+        [
+            "design.enrolment.activation_weeks: must be two numbers, got [0, 10, 26] (3 items)",
+            "e.g. activation_weeks = [0, 26]",
+        ],
+    ),
+    (  # one number where two are needed
+        'name = "t"\n' + DESIGN + "[design.steroids]\nforced_taper_weeks = [24]\n",
+        ["design.steroids.forced_taper_weeks: must be two numbers, got [24] (1 item)"],
+    ),
+    (  # text where a table is needed
+        'name = "t"\n' + DESIGN + '[analysis]\nprimary = "sri4"\n',
+        [
+            "analysis.primary: must be a table, got 'sri4'",
+            "write [analysis.primary] with its keys on the lines below it",
+        ],
+    ),
+    (  # a list of texts where a list of tables is needed
+        'name = "t"\n' + DESIGN + '[analysis]\nsecondary = ["sri4"]\n',
+        [
+            "analysis.secondary[0]: must be a table, got 'sri4'",
+            "write each entry as [[analysis.secondary]]",
+        ],
+    ),
+    (  # one arm
+        'name = "t"\n[design]\n[[design.arms]]\nname = "placebo"\n',
+        [
+            "design.arms: needs at least 2 entries, got 1",
+            "write each entry as [[design.arms]]",
+        ],
+    ),
+    (  # a rule where a list of rules is needed
+        'name = "t"\n[eligibility]\ninclude = "selena_sledai >= 6"\n',
+        [
+            "eligibility.include: must be a list of rules in quotes, got 'selena_sledai >= 6'",
+            'e.g. include = ["selena_sledai >= 6"]',
+        ],
+    ),
+    (  # no name
+        'title = "t"\n' + DESIGN,
+        ['name: is required; give text in quotes, e.g. name = "my-trial"'],
+    ),
+    (  # a boolean where a percentage or bound is needed
+        'name = "t"\n[population.domain_pct]\nrenal = true\n',
+        [
+            "population.domain_pct.renal: must be a percentage (0-100) or a bound in quotes "
+            'such as "<16", got true'
+        ],
+    ),
+    (  # a percentage above 100 in a table of percentages or bounds
+        'name = "t"\n[population.domain_pct]\nrenal = 160\n',
+        ["population.domain_pct.renal: must be <= 100, got 160"],
+    ),
+    (  # a date where text is needed
+        "name = 1979-05-27\n",
+        ["name: must be text, got 1979-05-27 (a date or time)"],
+    ),
+    (  # an empty arm name
+        'name = "t"\n[design]\n[[design.arms]]\nname = ""\n[[design.arms]]\nname = "b"\n',
+        ["design.arms[0].name: must not be empty, got ''"],
+    ),
+    (  # a misspelt choice
+        'name = "t"\n' + DESIGN + '[analysis]\nmultiplicity = "holms"\n',
+        ["analysis.multiplicity: must be one of 'none', 'bonferroni', 'holm'", "got 'holms'"],
+    ),
+    (  # a quoted boolean
+        'name = "t"\n' + DESIGN + '[design.rescue]\nsevere_flare_is_failure = "yes"\n',
+        ["design.rescue.severe_flare_is_failure: must be true or false, got 'yes'"],
+    ),
+    (  # a table where a number is needed
+        'name = "t"\n[population]\nfemale_pct = { a = 1 }\n',
+        ["population.female_pct: must be a number, got {a = 1}"],
+    ),
+    (  # a table of percentages given as a list
+        'name = "t"\n[population]\nrace_pct = [50, 50]\n',
+        ["population.race_pct: must be a table of name = value, got [50, 50]"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "messages"), CASES)
+def test_a_bad_field_is_named_with_the_value_and_how_to_write_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, messages: list[str]
+) -> None:
+    err = _simulate(tmp_path, capsys, text)
+    for message in messages:
+        assert message in err, err
+    assert err.count("\n") == 1, err  # one problem, one line
+
+
+def test_age_min_above_age_max_is_reported_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    err = _simulate(tmp_path, capsys, 'name = "t"\n[population]\nage_min = 80\nage_max = 70\n')
+    assert err.count("must be below") == 1, err
+    assert "population.age_min (80) must be below age_max (70)" in err
+
+
+def test_a_design_cross_check_is_reported_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = 'name = "t"\n' + DESIGN.replace("n_randomised = 20", "primary_week = 50")
+    err = _simulate(tmp_path, capsys, text)
+    assert err.count("must be a visit") == 1, err
+    assert "design.primary_week (50) must be a visit" in err
+
+
+def test_several_problems_are_listed_one_per_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (
+        'name = "t"\n[population]\nfemale_pct = 120\nage_min = 80\nage_max = 70\n'
+        "[eligibility]\ninclude = 5\n"
+    )
+    err = _simulate(tmp_path, capsys, text)
+    assert "3 problems:" in err
+    assert "  - population.female_pct: must be <= 100, got 120" in err
+    assert "  - eligibility.include: must be a list of rules in quotes, got 5" in err
+
+
+def test_a_scenario_without_a_design_names_its_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "nodesign.toml"
+    path.write_text('name = "nodesign"\n', encoding="utf-8")
+    assert main(["simulate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"scenario 'nodesign' ({path}) has no [design] table" in err
+    assert "[[design.arms]]" in err
