@@ -24,12 +24,14 @@ Examples
 
 from __future__ import annotations
 
+import re
 import textwrap
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from lupsim.analysis import endpoints, subgroups, survival
 from lupsim.analysis.power import PowerResult
@@ -42,7 +44,9 @@ from lupsim.errors import LupsimError
 from lupsim.trial.dataset import TrialDataset
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
     from matplotlib.axes import Axes
+    from matplotlib.container import Container
     from matplotlib.text import Text
 
 __all__ = [
@@ -50,11 +54,14 @@ __all__ = [
     "RENAL_TABLE1_VARIABLES",
     "SRI_COMPONENTS",
     "TABLE1_VARIABLES",
+    "analytic_power",
     "consort_diagram",
     "endpoint_label",
     "forest",
     "forest_height",
     "kaplan_meier",
+    "plain_text",
+    "pooled_rates",
     "power_curve",
     "renal_components",
     "response_by_visit",
@@ -116,6 +123,8 @@ RENAL_COMPONENTS: dict[str, tuple[str, str]] = {
 }
 
 _LEVEL = 0.95
+_Z975 = 1.959963984540054  # 97.5% point of the standard normal
+_DOLLAR = re.compile(r"(?<!\\)\$")
 
 #: How endpoints are named on a page.
 _ENDPOINT_LABELS = {
@@ -144,6 +153,65 @@ def endpoint_label(endpoint: str) -> str:
     return _ENDPOINT_LABELS.get(endpoint, endpoint.replace("_", " "))
 
 
+def plain_text(text: str) -> str:
+    """Text shown as written: each ``$`` escaped, so that matplotlib does not
+    read what lies between two of them as mathtext (``"drug $5"`` would
+    otherwise fail to draw, or draw in italics). Already escaped ``\\$`` stay.
+
+    Examples
+    --------
+    >>> plain_text("drug $5 vs $10")
+    'drug \\\\$5 vs \\\\$10'
+    >>> plain_text(plain_text("$")) == plain_text("$")
+    True
+    """
+    return _DOLLAR.sub(r"\\$", text)
+
+
+def _plain_axes(ax: Axes) -> Axes:
+    """Escape ``$`` (:func:`plain_text`) in every text on the Axes: titles, axis
+    labels, tick labels given as text, free texts, legend entries and the
+    artists' labels (from which a later legend would be made)."""
+    for loc in ("center", "left", "right"):
+        title = ax.get_title(loc)
+        if "$" in title:
+            ax.set_title(plain_text(title), loc=loc)
+    texts = [ax.xaxis.label, ax.yaxis.label, *ax.texts]
+    legend = ax.get_legend()
+    if legend is not None:
+        texts += list(legend.get_texts())
+        if legend.get_title() is not None:
+            texts.append(legend.get_title())
+    for t in texts:
+        raw = t.get_text()
+        if "$" in raw:
+            t.set_text(plain_text(raw))
+    artists: list[Artist | Container] = [*ax.lines, *ax.collections, *ax.patches]
+    artists += list(ax.containers)
+    for artist in artists:
+        label = str(artist.get_label())
+        if "$" in label:
+            artist.set_label(plain_text(label))
+    for axis in (ax.xaxis, ax.yaxis):
+        _relabel_ticks(axis, plain_text)
+    return ax
+
+
+def _relabel_ticks(axis: Any, change: Callable[[str], str]) -> None:
+    """Apply ``change`` to the major tick labels of an axis, keeping their
+    positions and font weights; numeric labels are left alone unless the
+    change alters them."""
+    labels = axis.get_majorticklabels()
+    texts = [t.get_text() for t in labels]
+    changed = [change(t) for t in texts]
+    if changed == texts:
+        return
+    weights = [t.get_fontweight() for t in labels]
+    axis.set_ticks(axis.get_majorticklocs(), changed)
+    for t, weight in zip(axis.get_majorticklabels(), weights, strict=True):
+        t.set_fontweight(weight)
+
+
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
     """The Axes to draw on: the one given, or a new figure's."""
     if ax is not None:
@@ -159,6 +227,12 @@ def _label(code: str) -> str:
     return code.replace("_", " ")
 
 
+def _words(code: str) -> str:
+    """A subgroup or level code as words (``baseline_selena_sledai`` is
+    ``baseline SELENA-SLEDAI``)."""
+    return _label(code).replace("selena sledai", "SELENA-SLEDAI")
+
+
 # -- CONSORT -------------------------------------------------------------------
 
 
@@ -170,7 +244,9 @@ def consort_diagram(ds: TrialDataset, ax: Axes | None = None) -> Axes:
     arm: allocated, discontinued by reason (``DCSREAS`` of
     ``ds.subjects``), and completed the primary visit (with everyone
     randomised analysed, as intention-to-treat). Arrows are annotations that
-    join the boxes.
+    join the boxes. A trial without screen failures has no exclusion box, a
+    trial nobody left no discontinuation boxes, and rules or reasons that
+    count nobody are not listed.
 
     Parameters
     ----------
@@ -182,7 +258,9 @@ def consort_diagram(ds: TrialDataset, ax: Axes | None = None) -> Axes:
     Returns
     -------
     matplotlib.axes.Axes
-        ``3 + 3 x arms`` boxed texts and ``2 + 3 x arms`` arrows.
+        ``3 + 3 x arms`` boxed texts and ``2 + 3 x arms`` arrows; one box and
+        arrow fewer without screen failures, and ``arms`` of each fewer when
+        nobody discontinued.
 
     Examples
     --------
@@ -224,25 +302,24 @@ def consort_diagram(ds: TrialDataset, ax: Axes | None = None) -> Axes:
         )
 
     top = text(0.5, 0.94, f"Assessed for eligibility\nn = {screened}")
-    lines = [f"Excluded (screen failures)\nn = {screened - ds.n}"]
-    lines += [f"  {_screen_rule(rule)}: {count}" for rule, count in failures.items()]
-    excluded = text(0.72, 0.79, "\n".join(lines), ha="left", fontsize=size - 1)
     randomised = text(0.5, 0.62, f"Randomised\nn = {ds.n}")
     arrow(top, randomised)
-    arrow((0.5, 0.79), excluded, (0.0, 0.5))  # branching off the trunk
+    if screened > ds.n:
+        lines = [f"Excluded (screen failures)\nn = {screened - ds.n}"]
+        lines += [f"  {_screen_rule(rule)}: {n}" for rule, n in failures.items() if n > 0]
+        excluded = text(0.72, 0.79, "\n".join(lines), ha="left", fontsize=size - 1)
+        arrow((0.5, 0.79), excluded, (0.0, 0.5))  # branching off the trunk
 
+    reasons = sub["DCSREAS"]
+    anyone_left = bool((reasons != "").any())
     n_arms = len(ds.arms)
     for k, name in enumerate(ds.arms):
         x = (k + 0.5) / n_arms
         in_arm = sub["arm_index"].to_numpy() == k
-        reasons = sub.loc[in_arm, "DCSREAS"]
-        left = reasons[reasons != ""].value_counts()
+        left = reasons[in_arm & (reasons != "")].value_counts()
         completed = int(sub.loc[in_arm, "COMPLFL"].sum())
         n_arm = int(in_arm.sum())
         allocated = text(x, 0.45, f"Allocated to {name}\nn = {n_arm}")
-        disc = [f"Discontinued\nn = {int(left.sum())}"]
-        disc += [f"{_label(str(r))}: {int(c)}" for r, c in left.items()]
-        discontinued = text(x, 0.27, "\n".join(disc), fontsize=size - 1)
         done = [f"Completed week {ds.primary_week:g}\nn = {completed}"]
         ongoing = n_arm - completed - int(left.sum())
         if ongoing:
@@ -250,10 +327,17 @@ def consort_diagram(ds: TrialDataset, ax: Axes | None = None) -> Axes:
         done.append(f"Analysed (ITT): {n_arm}")
         analysed = text(x, 0.07, "\n".join(done), fontsize=size - 1)
         arrow(randomised, allocated)
-        arrow(allocated, discontinued)
-        arrow(discontinued, analysed)
+        if anyone_left:
+            # An arm nobody left still shows its zero beside the others.
+            disc = [f"Discontinued\nn = {int(left.sum())}"]
+            disc += [f"{_label(str(r))}: {int(c)}" for r, c in left.items()]
+            discontinued = text(x, 0.27, "\n".join(disc), fontsize=size - 1)
+            arrow(allocated, discontinued)
+            arrow(discontinued, analysed)
+        else:
+            arrow(allocated, analysed)
     ax.set_title(f"{ds.scenario}: participant flow")
-    return ax
+    return _plain_axes(ax)
 
 
 def _screen_rule(rule: str) -> str:
@@ -483,7 +567,7 @@ def response_by_visit(
     ax.set_title(f"{title} ({band})")
     ax.legend(loc="upper left", fontsize="small")
     ax.grid(alpha=0.3)
-    return ax
+    return _plain_axes(ax)
 
 
 def sri_by_visit(
@@ -571,7 +655,7 @@ def sledai_change_over_time(ds: TrialDataset, ax: Axes | None = None) -> Axes:
     ax.set_title(f"{ds.scenario}: mean change from baseline among observed ({_LEVEL:.0%} CI)")
     ax.legend(loc="lower left", fontsize="small")
     ax.grid(alpha=0.3)
-    return ax
+    return _plain_axes(ax)
 
 
 def sri_components(ds: TrialDataset, ax: Axes | None = None, week: float | None = None) -> Axes:
@@ -610,7 +694,7 @@ def sri_components(ds: TrialDataset, ax: Axes | None = None, week: float | None 
     wk = ds.primary_week if week is None else week
     ax.set_title(f"{ds.scenario}: SRI-4 and its components at week {wk:g}")
     ax.legend(loc="upper left", fontsize="small")
-    return ax
+    return _plain_axes(ax)
 
 
 def renal_components(ds: TrialDataset, ax: Axes | None = None, week: float | None = None) -> Axes:
@@ -655,7 +739,7 @@ def renal_components(ds: TrialDataset, ax: Axes | None = None, week: float | Non
     wk = ds.primary_week if week is None else week
     ax.set_title(f"{ds.scenario}: renal responses and their criteria at week {wk:g}")
     ax.legend(loc="upper right", fontsize="small")
-    return ax
+    return _plain_axes(ax)
 
 
 # -- effects -------------------------------------------------------------------------
@@ -671,7 +755,9 @@ def forest(
 
     Draws :func:`lupsim.analysis.subgroups.forest_plot` of
     :func:`~lupsim.analysis.subgroups.subgroup_odds_ratios` (the default SLE
-    subgroups), or of ``frame`` if given (its result, already computed).
+    subgroups), or of ``frame`` if given (its result, already computed). Each
+    subgroup's heading carries the "interaction p" of the arm x subgroup
+    likelihood-ratio test, one per comparison, unadjusted for multiplicity.
 
     Examples
     --------
@@ -684,7 +770,13 @@ def forest(
     """
     if frame is None:
         frame = subgroups.subgroup_odds_ratios(ds, endpoint)
-    return subgroups.forest_plot(frame, ax)
+    ax = subgroups.forest_plot(frame, ax)
+    _relabel_ticks(ax.yaxis, _words)  # subgroup and level codes as words
+    name = endpoint_label(str(frame.attrs.get("endpoint", endpoint)))
+    week = frame.attrs.get("week")
+    at = "" if week is None else f" at week {float(week):g}"
+    ax.set_title(f"{ds.scenario}: odds ratio of {name} response by subgroup{at}")
+    return _plain_axes(ax)
 
 
 def forest_height(frame: pd.DataFrame) -> float:
@@ -716,14 +808,104 @@ def kaplan_meier(ds: TrialDataset, ax: Axes | None = None, week: float | None = 
     >>> len(kaplan_meier(simulate_trial(load_scenario("bliss52"), seed=1)).lines)
     3
     """
-    return survival.kaplan_meier(ds, week).plot(_axes(ax, (6.5, 4.0)))
+    km = survival.kaplan_meier(ds, week)
+    ax = km.plot(_axes(ax, (6.5, 4.0)))
+    ax.set_title(f"{ds.scenario}: time to first severe flare (log-rank p = {km.logrank_p:.3g})")
+    return _plain_axes(ax)
+
+
+def pooled_rates(result: PowerResult) -> pd.DataFrame:
+    """Each comparison's response rates pooled over the sizes of a power run.
+
+    The rates do not depend on n, so the mean rate of each size is an estimate
+    of the same rate: the pooled rate is their mean weighted by replicates,
+    with far less Monte Carlo noise than any one size's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by comparison: ``rate_control``, ``rate_arm``, ``replicates``
+        (pooled), and the allocation ``alloc_arm``, ``alloc_control`` and
+        ``alloc_total``.
+
+    Examples
+    --------
+    >>> from lupsim.analysis.power import run_power
+    >>> from lupsim.scenario import load_scenario
+    >>> res = run_power(load_scenario("two-arm-binomial"), [200, 400], replicates=10)
+    >>> pooled_rates(res)["replicates"].tolist()
+    [20]
+    """
+    t = result.table
+    if t.empty:
+        raise LupsimError("the power result has no rows; run run_power with at least one size")
+    rows = {}
+    for comparison, g in t.groupby("comparison", sort=False):
+        w = g["replicates"].to_numpy(dtype=np.float64)
+        rows[str(comparison)] = {
+            "rate_control": float(np.average(g["rate_control"], weights=w)),
+            "rate_arm": float(np.average(g["rate_arm"], weights=w)),
+            "replicates": int(w.sum()),
+            "alloc_arm": float(g["alloc_arm"].iloc[0]),
+            "alloc_control": float(g["alloc_control"].iloc[0]),
+            "alloc_total": float(g["alloc_total"].iloc[0]),
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "comparison"
+    return out
+
+
+def analytic_power(
+    rate_control: float,
+    rate_arm: float,
+    n_total: ArrayLike,
+    alpha_one_sided: float,
+    allocation: tuple[float, float, float] = (1.0, 1.0, 2.0),
+) -> NDArray[np.float64]:
+    """Normal-approximation power of a one-sided test of two proportions.
+
+    ``statsmodels`` ``NormalIndPower`` with Cohen's h, for the patients of
+    the two arms among ``n_total`` randomised with ``allocation`` =
+    (arm, control, total of the ratio): power = Phi(h sqrt(n_a n_c / (n_a +
+    n_c)) - z_(1-alpha)).
+
+    Examples
+    --------
+    >>> analytic_power(0.44, 0.58, [532], 0.025).round(3).tolist()
+    [0.9]
+    """
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
+
+    n = np.asarray(n_total, dtype=np.float64)
+    if not (0 < rate_control < 1 and 0 < rate_arm < 1):
+        return np.full(n.shape, np.nan)
+    a_arm, a_control, a_total = allocation
+    h = float(proportion_effectsize(rate_arm, rate_control))
+    out = NormalIndPower().power(
+        effect_size=h,
+        nobs1=n * a_control / a_total,
+        alpha=alpha_one_sided,
+        ratio=a_arm / a_control,
+        alternative="larger",
+    )
+    return np.asarray(out, dtype=np.float64)
 
 
 def power_curve(result: PowerResult, ax: Axes | None = None) -> Axes:
     """Simulated power against total n with its 95% Monte Carlo band, beside
-    the analytic (normal approximation) curve, per comparison.
+    one smooth analytic (normal approximation) curve, per comparison.
 
-    Draws :meth:`lupsim.analysis.power.PowerResult.plot`.
+    The simulated points are the power run's; the analytic curve is
+    :func:`analytic_power` over a fine grid of n for the response rates
+    pooled over all sizes (:func:`pooled_rates`), so it is not bent by the
+    Monte Carlo noise of each size's rates. It ignores interim looks.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Per comparison: a simulated line with markers, its band, and the
+        analytic curve.
 
     Examples
     --------
@@ -735,5 +917,48 @@ def power_curve(result: PowerResult, ax: Axes | None = None) -> Axes:
     >>> len(power_curve(res).lines)   # simulated and analytic
     2
     """
-    out: Axes = result.plot(_axes(ax, (6.5, 4.0)))
-    return out
+    ax = _axes(ax, (6.5, 4.0))
+    t = result.table
+    rates = pooled_rates(result)
+    sizes = t["n_total"].to_numpy(dtype=np.float64)
+    grid = np.unique(np.concatenate([np.linspace(sizes.min(), sizes.max(), 121), sizes]))
+    for k, (comparison, g) in enumerate(t.groupby("comparison", sort=False)):
+        g = g.sort_values("n_total")
+        colour = f"C{k}"
+        ax.plot(
+            g["n_total"], g["power"], "o-", color=colour, ms=4, label=f"{comparison}: simulated"
+        )
+        ax.fill_between(
+            g["n_total"],
+            np.clip(g["power"] - _Z975 * g["mc_se"], 0, 1),
+            np.clip(g["power"] + _Z975 * g["mc_se"], 0, 1),
+            color=colour,
+            alpha=0.2,
+            lw=0,
+        )
+        r = {str(k): float(v) for k, v in rates.to_dict(orient="index")[str(comparison)].items()}
+        ax.plot(
+            grid,
+            analytic_power(
+                r["rate_control"],
+                r["rate_arm"],
+                grid,
+                result.alpha_one_sided,
+                (r["alloc_arm"], r["alloc_control"], r["alloc_total"]),
+            ),
+            "--",
+            color=colour,
+            lw=1.2,
+            label=f"{comparison}: normal approximation "
+            f"({100 * r['rate_control']:.1f}% vs {100 * r['rate_arm']:.1f}%)",
+        )
+    ax.set_xlabel("Total patients randomised")
+    ax.set_ylabel("Power")
+    ax.set_ylim(0, 1.02)
+    ax.set_title(
+        f"{result.scenario}: simulated power ({result.replicates} trials per size, "
+        f"{_LEVEL:.0%} Monte Carlo band)"
+    )
+    ax.legend(loc="lower right", fontsize="small")
+    ax.grid(alpha=0.3)
+    return _plain_axes(ax)

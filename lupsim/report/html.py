@@ -37,13 +37,20 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 import lupsim
 from lupsim.analysis import subgroups
 from lupsim.analysis.binary import BINARY_ENDPOINTS
 from lupsim.analysis.endpoints import RENAL_ENDPOINTS
 from lupsim.analysis.plan import AnalysisPlan, AnalysisSpec
-from lupsim.analysis.power import PowerResult, run_power
+from lupsim.analysis.power import (
+    GridPoint,
+    PowerResult,
+    _check_feasible,
+    apply_grid_point,
+    run_power,
+)
 from lupsim.analysis.report import AnalysisReport, analyse
 from lupsim.analysis.results import AnalysisResult
 from lupsim.cohort.table import ROWS, target_of
@@ -64,6 +71,7 @@ __all__ = [
     "SECTIONS",
     "Report",
     "build_report",
+    "check_power_sizes",
     "default_power_sizes",
     "report_endpoint",
     "scenario_hash",
@@ -154,8 +162,12 @@ def section_titles(endpoint: str = "sri4", *, binomial: bool = False) -> Mapping
     return MappingProxyType(titles)
 
 
-#: Power curve sizes around the design's n, as multiples of it.
+#: Power curve sizes around the design's n, as multiples of it (without rates).
 _POWER_MULTIPLES = (0.5, 0.75, 1.0, 1.25)
+#: Analytic powers the default power curve sizes aim at (with rates).
+_POWER_TARGETS = (0.5, 0.7, 0.85, 0.95)
+#: The largest trial a design may randomise (TrialDesign.n_randomised).
+_MAX_POWER_SIZE = 100_000
 _DPI = 100
 
 #: Labels of the replicated per-arm endpoints (:data:`lupsim.runner.ENDPOINTS`).
@@ -211,22 +223,135 @@ def scenario_hash(scenario: Scenario) -> str:
     return hashlib.sha256(scenario.model_dump_json().encode("utf-8")).hexdigest()
 
 
-def default_power_sizes(design: TrialDesign) -> list[int]:
-    """A few total sizes around the design's n for the power curve.
+def default_power_sizes(
+    design: TrialDesign,
+    rates: Mapping[str, float] | None = None,
+    alpha_one_sided: float = 0.025,
+) -> list[int]:
+    """Total sizes for the power curve: where power climbs, and the design's n.
 
-    Half, three quarters, all and five quarters of ``n_randomised``, none
-    smaller than one block per stratum (what randomisation needs).
+    With response rates per arm (``rates``, proportions; a binomial design's
+    own ``response_rate`` by default), the comparison with the largest
+    effect (Cohen's h) against the control is the one the curve is placed
+    on: the sizes are the totals at which its normal-approximation power
+    (:func:`lupsim.report.figures.analytic_power`) is 50%, 70%, 85% and 95%,
+    beside the design's ``n_randomised``. So a trial powered far above 95%
+    still shows where its power would fall. Without usable rates (a disease
+    model before simulation, or no arm better than control) the sizes are
+    half, three quarters, all and five quarters of ``n_randomised``.
+
+    The sizes for a power are rounded to the smallest randomisation block;
+    none is smaller than one block per stratum (what randomisation needs) or
+    larger than 100,000.
 
     Examples
     --------
     >>> from lupsim.scenario import load_scenario
-    >>> default_power_sizes(load_scenario("two-arm-binomial").design)
+    >>> design = load_scenario("two-arm-binomial").design
+    >>> default_power_sizes(design)
+    [196, 312, 456, 532, 660]
+    >>> default_power_sizes(design, {"control": 0.44, "active": 0.44})
     [266, 399, 532, 665]
     """
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
+
+    strata = 2 ** len(design.randomisation.stratify_by)
+    block = min(design.block_sizes())
+    floor = strata * block
+    n = design.n_randomised
+
+    def fit(size: float) -> int:
+        return int(min(max(block * round(size / block), floor), _MAX_POWER_SIZE))
+
+    if rates is None and design.outcome == "binomial":
+        rates = {a.name: float(a.response_rate) for a in design.arms if a.response_rate}
+    allocation = design.allocation or tuple(1 for _ in design.arms)
+    share = {a.name: float(w) for a, w in zip(design.arms, allocation, strict=True)}
+    control = design.control_arm
+    best: tuple[float, str] | None = None
+    if rates is not None and 0 < rates.get(control, -1.0) < 1:
+        for arm, rate in rates.items():
+            if arm != control and arm in share and 0 < rate < 1:
+                h = float(proportion_effectsize(rate, rates[control]))
+                if h > 0 and (best is None or h > best[0]):
+                    best = (h, arm)
+    if best is None:
+        return sorted({max(round(n * m), floor) for m in _POWER_MULTIPLES})
+    h, arm = best
+    sizes = {n}
+    for target in _POWER_TARGETS:
+        n_control = NormalIndPower().solve_power(
+            effect_size=h,
+            alpha=alpha_one_sided,
+            power=target,
+            ratio=share[arm] / share[control],
+            alternative="larger",
+        )
+        sizes.add(fit(float(n_control) * sum(share.values()) / share[control]))
+    return sorted(sizes)
+
+
+def check_power_sizes(scenario: Scenario, sizes: Iterable[int]) -> list[int]:
+    """The power curve's total sizes, checked before anything is simulated.
+
+    Each size is put into the scenario as :func:`lupsim.analysis.power.run_power`
+    does (interim milestones keep their information fraction) and checked as
+    it checks them: a valid design, and at least one randomisation block per
+    stratum.
+
+    Returns
+    -------
+    list of int
+        The sizes, sorted, each once.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the size, the rule it breaks and what to give instead.
+
+    Examples
+    --------
+    >>> from lupsim.scenario import load_scenario
+    >>> check_power_sizes(load_scenario("two-arm-binomial"), [400, 200, 400])
+    [200, 400]
+    >>> check_power_sizes(load_scenario("interim-gsd"), [40])
+    Traceback (most recent call last):
+    ...
+    lupsim.errors.ScenarioError: power_sizes: 40 is too small: n_total 40 is smaller ...
+    """
+    design = scenario.design
+    if design is None:
+        raise ScenarioError(f"scenario {scenario.name!r} has no [design] table")
+    out = []
+    for n in sizes:
+        if isinstance(n, bool) or not isinstance(n, int | np.integer):
+            raise ScenarioError(
+                f"power_sizes: {n!r} is not a whole number of patients; give integers, "
+                "e.g. 400,600,865"
+            )
+        out.append(int(n))
+    if not out:
+        raise ScenarioError(
+            "power_sizes: no size given; give at least one total n, e.g. 400,600,865"
+        )
+    out = sorted(set(out))
     strata = 2 ** len(design.randomisation.stratify_by)
     floor = strata * min(design.block_sizes())
-    n = design.n_randomised
-    return sorted({max(round(n * m), floor) for m in _POWER_MULTIPLES})
+    for k, n in enumerate(out):
+        point = GridPoint(k, {"n_total": n})
+        try:
+            trial = apply_grid_point(scenario, point)
+        except ScenarioError as exc:
+            raise ScenarioError(
+                f"power_sizes: {n} cannot be simulated ({exc}); give total sizes of at "
+                f"least {floor} (one block per stratum) that the design accepts"
+            ) from None
+        try:
+            _check_feasible(trial, point)
+        except ScenarioError as exc:
+            raise ScenarioError(f"power_sizes: {n} is too small: {exc}") from None
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -449,6 +574,8 @@ class Report:
             f"alpha {a.plan.alpha:g}</h3>",
             _table(a.multiplicity),
         ]
+        if self.scenario.design is not None and self.scenario.design.milestones:
+            parts.append(_interim_section(self.dataset, self.scenario.design, a.plan))
         for res in a.secondary:
             parts.append(f"<h3>Secondary: {_esc(res.name)}, {_esc(res.method)}</h3>")
             parts.append(_result_table(res))
@@ -489,14 +616,37 @@ class Report:
     def _power_section(self) -> str:
         power = self.power
         assert power is not None  # listed in self.sections only with replicates
-        cols = ["n_total", "comparison", "replicates", "power", "mc_se", "ci_low"]
-        cols += ["ci_high", "analytic_power"]
+        cols = ["n_total", "comparison", "replicates", "power", "mc_se", "ci_low", "ci_high"]
+        table = power.table[cols].copy()
+        rates = figures.pooled_rates(power)
+        table["analytic_power"] = [
+            float(
+                figures.analytic_power(
+                    rates.loc[c, "rate_control"],
+                    rates.loc[c, "rate_arm"],
+                    [n],
+                    power.alpha_one_sided,
+                    (
+                        float(rates.loc[c, "alloc_arm"]),
+                        float(rates.loc[c, "alloc_control"]),
+                        float(rates.loc[c, "alloc_total"]),
+                    ),
+                )[0]
+            )
+            for n, c in zip(table["n_total"], table["comparison"], strict=True)
+        ]
+        pooled = "; ".join(
+            f"{c}: {100 * r['rate_control']:.1f}% vs {100 * r['rate_arm']:.1f}%"
+            for c, r in rates.iterrows()
+        )
         body = (
             f"<p>{power.replicates} simulated trials per size, seed {power.seed}, "
             f"one-sided alpha {power.alpha_one_sided:g}. The band is the 95% Monte Carlo "
-            "interval of the simulated power; the dashed curve is the normal approximation "
-            "for the simulated response rates.</p>"
-            + _table(power.table[cols])
+            "interval of the simulated power (95% CI: Clopper-Pearson). The analytic power "
+            "and the dashed curve are the normal approximation (fixed design, no interim "
+            "look) for the response rates pooled over all sizes, weighted by replicates "
+            f"({_esc(pooled)}).</p>"
+            + _table(table)
             + _figure(self.figures["power"], SECTIONS["power"], "Power against total n.")
         )
         return self._section("power", body)
@@ -564,8 +714,10 @@ def build_report(
         Also simulate this many trials and report each per-arm figure with its
         Monte Carlo SE, and a power curve (0: the one trial only).
     power_sizes
-        Total sizes of the power curve (default :func:`default_power_sizes`);
-        used when ``replicates > 0``.
+        Total sizes of the power curve, checked before anything is simulated
+        (:func:`check_power_sizes`); used when ``replicates > 0``. Default:
+        :func:`default_power_sizes` for the replicates' mean rates of the
+        primary endpoint (a binomial design's own rates).
     power_replicates
         Trials per size of the power curve.
 
@@ -599,6 +751,7 @@ def build_report(
         )
     if replicates > 0 and power_replicates < 1:
         raise LupsimError(f"power_replicates must be >= 1, got {power_replicates}")
+    checked_sizes = None if power_sizes is None else check_power_sizes(scenario, power_sizes)
     created = datetime.now(UTC)
     ds = simulate_trial(scenario, seed)
     plan = scenario.analysis or AnalysisPlan()
@@ -620,7 +773,13 @@ def build_report(
         pngs["replicates"] = _png(
             lambda ax: figures.response_by_visit(weekly, ax, followed, label=label)
         )
-        sizes = default_power_sizes(design) if power_sizes is None else list(power_sizes)
+        sizes = (
+            default_power_sizes(
+                design, _simulated_rates(simulation, design, plan), plan.one_sided_alpha
+            )
+            if checked_sizes is None
+            else checked_sizes
+        )
         power = run_power(scenario, sizes, replicates=power_replicates, seed=seed, plan=plan)
         result = power
         pngs["power"] = _png(lambda ax: figures.power_curve(result, ax))
@@ -637,6 +796,22 @@ def build_report(
         power=power,
         created=created,
     )
+
+
+def _simulated_rates(
+    sim: SimulationResult, design: TrialDesign, plan: AnalysisPlan
+) -> dict[str, float] | None:
+    """Each arm's mean rate of the primary endpoint over the replicates, when
+    the primary endpoint is one the replicates summarise at the primary week
+    (a binomial design's rates are its own: None)."""
+    endpoint = plan.primary.endpoint
+    week = plan.primary.week
+    if design.outcome == "binomial" or endpoint not in sim.arms.columns:
+        return None
+    if week is not None and week != design.primary_week:
+        return None
+    arms = sim.arms.set_index("arm")[endpoint]
+    return {str(arm): float(v) / 100.0 for arm, v in arms.items()}
 
 
 def _disease_figures(ds: TrialDataset, endpoint: str) -> dict[str, bytes]:
@@ -734,16 +909,54 @@ def _format_p(x: Any) -> str:
     return "< 0.0001" if x < 1e-4 else f"{x:.4f}"
 
 
+#: Column headings for the codes of lupsim's result frames; other columns
+#: (arm names, headings already in words) are shown as they are.
+_HEADERS = {
+    "n_total": "Total n",
+    "comparison": "Comparison",
+    "replicates": "Replicates",
+    "power": "Power",
+    "mc_se": "MC SE",
+    "analytic_power": "Analytic power",
+    "measure": "Measure",
+    "estimate": "Estimate",
+    "p_value": "p",
+    "adjusted_p": "Adjusted p",
+    "hypothesis": "Hypothesis",
+    "reject": "Rejected",
+    "procedure": "Procedure",
+    "characteristic": "Characteristic",
+    "target": "Target",
+    "arm": "Arm",
+    "allocation": "Allocation",
+    "drug": "Drug",
+    "dosing": "Dosing",
+    "response rate": "Response rate",
+}
+
+
 def _table(frame: pd.DataFrame, *, index: bool = False) -> str:
+    """A frame as an HTML table: cells as text, readable headings.
+
+    ``ci_low`` and ``ci_high`` become one "95% CI" column (lupsim's
+    intervals are 95%), and the codes of :data:`_HEADERS` their words.
+    """
     # pandas escapes every cell and header (escape=True); cells are made text
     # first so that numbers read the same in every table.
     shown = frame.map(_format_cell)
     for col in frame.columns:
         if str(col).endswith(("p_value", "adjusted_p")):
             shown[col] = frame[col].map(_format_p)
+    if {"ci_low", "ci_high"} <= set(map(str, frame.columns)):
+        at = list(shown.columns).index("ci_low")
+        ci = shown["ci_low"] + " to " + shown["ci_high"]
+        shown = shown.drop(columns=["ci_low", "ci_high"])
+        shown.insert(at, "95% CI", ci)
+    shown = shown.rename(columns=lambda c: _HEADERS.get(str(c), c))
     if index and shown.index.name:
         # The index's name heads the label column, not a row of its own.
-        shown.columns.name, shown.index.name = shown.index.name, None
+        name = _HEADERS.get(str(shown.index.name), shown.index.name)
+        shown.columns.name, shown.index.name = name, None
     return shown.to_html(index=index, escape=True, border=0, na_rep="–")
 
 
@@ -848,6 +1061,99 @@ def _design(d: TrialDesign) -> str:
             f"{m.name}: {m.n_patients} patients at week {m.week:g}" for m in d.milestones
         )
     return _table(arms) + _facts(facts)
+
+
+def _interim_section(ds: TrialDataset, design: TrialDesign, plan: AnalysisPlan) -> str:
+    """The primary analysis read with the design's interim looks
+    (:func:`lupsim.analysis.interim.sequential_analysis`, the code that decides
+    every replicate of a power run)."""
+    from lupsim.analysis.interim import final_day, sequential_analysis
+
+    planned = "; ".join(
+        f"{m.name} when {m.n_patients} patients have reached week {m.week:g}"
+        for m in design.milestones
+    )
+    head = f"<h3>Interim looks</h3><p>Planned: {_esc(planned)}.</p>"
+    interim = plan.interim
+    if interim is None:
+        return head + _note(
+            "The analysis plan has no [analysis.interim] table, so the milestones have no "
+            "stopping boundaries and the primary analysis above is the only test."
+        )
+    seq = sequential_analysis(ds, plan, n_planned=design.n_randomised)
+    if seq is None:
+        return head + _note(
+            "No interim look could be analysed in this simulated trial: no milestone was "
+            "reached before the final data cut, or two looks fell at the same information."
+        )
+    j = ds.visit_column(ds.primary_week)
+    end = final_day(ds)
+    rows = [
+        {
+            "Look": f"{look.number}: {look.name}",
+            "Calendar week": f"{look.day / 7:.1f}",
+            "Randomised by then": ds.cut(look.day).n,
+            f"Seen at week {ds.primary_week:g}": look.reached,
+            "Information fraction": look.information,
+            "Efficacy boundary z": look.efficacy_z,
+            "Nominal one-sided p": look.nominal_p,
+            "Futility boundary z": np.nan if look.futility_z is None else look.futility_z,
+        }
+        for look in seq.looks
+    ]
+    rows.append(
+        {
+            "Look": "final",
+            "Calendar week": f"{end / 7:.1f}",
+            "Randomised by then": ds.n,
+            f"Seen at week {ds.primary_week:g}": int(ds.arrays.observed[:, j].sum()),
+            "Information fraction": 1.0,
+            "Efficacy boundary z": seq.final_efficacy_z,
+            "Nominal one-sided p": float(stats.norm.sf(seq.final_efficacy_z)),
+            "Futility boundary z": np.nan,
+        }
+    )
+    looks = pd.DataFrame(rows)
+    if interim.futility_beta is None:
+        looks = looks.drop(columns="Futility boundary z")
+    decisions = pd.DataFrame(
+        [
+            {
+                "Comparison": d.comparison,
+                **{f"z at {look.name}": look.z[c] for look in seq.looks},
+                "z at final": seq.final_z[c],
+                "Decision": d.outcome,
+            }
+            for c, d in enumerate(seq.decisions)
+        ]
+    )
+    spending = {"obf": "O'Brien-Fleming-type", "pocock": "Pocock-type"}[interim.spending]
+    futility = ""
+    if interim.futility_beta is not None:
+        futility = (
+            f"; non-binding futility boundaries spend beta {interim.futility_beta:g} and "
+            + ("stop the trial" if interim.stop_for_futility else "do not stop it")
+        )
+    return "".join(
+        [
+            head,
+            _table(looks),
+            _note(
+                f"Lan-DeMets {spending} spending of one-sided alpha {plan.one_sided_alpha:g}"
+                f"{futility}. Information is the share of the {design.n_randomised} planned "
+                f"patients seen at week {ds.primary_week:g} by the look; z is the primary "
+                "analysis's estimate over its SE on the data of that day (positive favours "
+                "the arm)."
+            ),
+            "<p>What this simulated trial would have done, per comparison:</p>",
+            _table(decisions),
+            _note(
+                "A comparison that does not stop at a look is tested at the final analysis "
+                "against the last efficacy boundary; the primary analysis above uses the "
+                "final data at the plan's nominal alpha, without the interim look."
+            ),
+        ]
+    )
 
 
 def _spec(spec: AnalysisSpec) -> str:

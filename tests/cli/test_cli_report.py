@@ -42,6 +42,10 @@ def test_report_with_replicates_has_monte_carlo_se(tmp_path: Path) -> None:
         (["--out", "{tmp}/d.html"], "that is a directory"),
         (["--out", "{tmp}/r.html", "--power-n", "100,200"], "needs --replicates"),
         (["--out", "{tmp}/r.html", "--replicates", "-1"], "must be >= 0"),
+        (
+            ["--out", "{tmp}/r.html", "--replicates", "2", "--power-n", "2,100"],
+            "power_sizes: 2 is too small",
+        ),
     ],
 )
 def test_report_bad_input_is_one_line_and_writes_nothing(

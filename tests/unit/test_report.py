@@ -11,6 +11,7 @@ escaped scenario text, and a footer that identifies the run.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import re
 from collections.abc import Callable, Iterator
@@ -457,6 +458,323 @@ def test_enrichment_rules_are_shown_after_the_screen() -> None:
     for rule in scenario.eligibility.enrich:
         assert f"<li><code>{rule}</code></li>" in scenario_part
         assert scenario_part.index(f"<code>{rule}</code>") > last_exclude
+
+
+# -- interim looks ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def interim_scenario() -> Scenario:
+    return load_scenario("interim-gsd")
+
+
+@pytest.fixture(scope="module")
+def interim_report(interim_scenario: Scenario) -> Report:
+    return build_report(interim_scenario, seed=1)
+
+
+def _primary_section(page: str) -> str:
+    return page[page.index('<section id="primary">') :].split("</section>", 1)[0]
+
+
+def test_interim_report_shows_the_look_its_boundaries_and_the_decision(
+    interim_report: Report, interim_scenario: Scenario
+) -> None:
+    from scipy import stats
+
+    from lupsim.analysis.binary import logistic_regression
+    from lupsim.analysis.gsd import group_sequential_design
+
+    ds = interim_report.dataset
+    design = interim_scenario.design
+    assert design is not None
+    section = _primary_section(interim_report.to_html())
+    assert "<h3>Interim looks</h3>" in section
+    assert "IA1 when 433 patients have reached week 52" in section
+    # The look: its day in the event log, who had been seen at week 52 by then.
+    (day,) = [d for d, event, _ in ds.event_log.milestones if event == "milestone"]
+    cut = ds.cut(day)
+    seen = int(cut.arrays.observed[:, ds.visit_column(52)].sum())
+    t = seen / design.n_randomised
+    assert f"<td>1: IA1</td>\n      <td>{day / 7:.1f}</td>\n      <td>{cut.n}</td>" in section
+    assert f"<td>{seen}</td>\n      <td>{t:.4g}</td>" in section
+    # First efficacy boundary by hand: the O'Brien-Fleming-type alpha spent by
+    # t, 2 - 2 Phi(z_(1 - alpha/2) / sqrt(t)), is all crossing probability at look 1.
+    alpha = 0.025
+    spent = 2 * stats.norm.sf(stats.norm.isf(alpha / 2) / np.sqrt(round(t, 3)))
+    b1 = stats.norm.isf(spent)
+    assert f"<td>{b1:.4g}</td>\n      <td>{spent:.4g}</td>" in section
+    full = group_sequential_design([round(t, 3), 1.0], alpha, "obf", beta=0.1)
+    assert full.efficacy_z[0] == pytest.approx(b1, abs=1e-6)
+    assert f"<td>{full.efficacy_z[1]:.4g}</td>" in section
+    assert f"<td>{full.futility_z[0]:.4g}</td>" in section
+    # z at the look: log odds ratio over its Wald SE on the data of that day.
+    decisions = section[section.index("What this simulated trial would have done") :]
+    for est in logistic_regression(cut).estimates:
+        log_or = np.log(est.estimate)
+        se = (np.log(est.ci_high) - np.log(est.ci_low)) / (2 * stats.norm.isf(0.025))
+        z_look = log_or / se
+        final = logistic_regression(ds).estimate_for(est.comparison)
+        z_final = np.log(final.estimate) / (
+            (np.log(final.ci_high) - np.log(final.ci_low)) / (2 * stats.norm.isf(0.025))
+        )
+        row = decisions[decisions.index(f"<td>{est.comparison}</td>") :].split("</tr>", 1)[0]
+        cells = re.findall(r"<td>(.*?)</td>", row)
+        assert float(cells[1]) == pytest.approx(z_look, rel=1e-3)
+        assert float(cells[2]) == pytest.approx(z_final, rel=1e-3)
+        if z_look >= b1:
+            assert cells[3] == "stopped for efficacy at look 1"
+        else:
+            expected = (
+                "rejected at the final analysis"
+                if z_final >= full.efficacy_z[1]
+                else ("not rejected")
+            )
+            assert cells[3].startswith(expected)
+
+
+def test_report_without_milestones_has_no_interim_part(page: str) -> None:
+    assert "Interim looks" not in _primary_section(page)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "message"),
+    [
+        ([40, 400], r"power_sizes: 40 is too small: .*at least 48 patients"),
+        ([1], r"power_sizes: 1 cannot be simulated .*must be >= 2"),
+        ([200_000], r"power_sizes: 200000 cannot be simulated .*<= 100000"),
+        ([], "power_sizes: no size given"),
+        ([400.5], "power_sizes: 400.5 is not a whole number"),
+    ],
+)
+def test_power_sizes_are_refused_before_anything_is_simulated(
+    interim_scenario: Scenario, monkeypatch: pytest.MonkeyPatch, sizes: list[Any], message: str
+) -> None:
+    import lupsim.report.html as report_html
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("simulated before the power sizes were checked")
+
+    monkeypatch.setattr(report_html, "simulate_trial", never)
+    monkeypatch.setattr(report_html, "simulate_replicates", never)
+    with pytest.raises(ScenarioError, match=message):
+        build_report(interim_scenario, seed=1, replicates=2, power_sizes=sizes)
+
+
+def test_check_power_sizes_sorts_and_keeps_each_once(interim_scenario: Scenario) -> None:
+    from lupsim.report.html import check_power_sizes
+
+    assert check_power_sizes(interim_scenario, [865, 48, 433, 865]) == [48, 433, 865]
+
+
+# -- text with "$" ------------------------------------------------------------------
+
+
+def _with_dollars(name: str, arms: dict[int, str]) -> Scenario:
+    from lupsim.scenario import parse_scenario
+
+    raw = load_scenario(name).model_dump(mode="json", exclude_unset=True)
+    for k, arm in arms.items():
+        raw["design"]["arms"][k]["name"] = arm
+    # Two "$" around text matplotlib cannot parse as mathtext ("x^" lacks its
+    # superscript): drawn unescaped, it raises.
+    raw["name"] = "trial $x^$"
+    raw["title"] = "a $5 trial"
+    return parse_scenario(raw)
+
+
+def test_plain_text_escapes_each_dollar_once() -> None:
+    assert figures.plain_text("drug $5 vs $10") == r"drug \$5 vs \$10"
+    assert figures.plain_text(r"already \$5") == r"already \$5"
+    assert figures.plain_text("no dollar") == "no dollar"
+
+
+def test_unescaped_dollars_would_not_draw(ax: Axes) -> None:
+    # The oracle of the tests below: this name breaks a figure unless escaped.
+    ax.set_title("trial $x^$")
+    with pytest.raises(ValueError, match="x\\^"):
+        ax.figure.canvas.draw()  # type: ignore[union-attr]
+    ax.set_title(figures.plain_text("trial $x^$"))
+    ax.figure.canvas.draw()  # type: ignore[union-attr]
+
+
+def test_names_with_dollars_draw_every_figure() -> None:
+    scenario = _with_dollars("bliss52", {0: "placebo $^$", 2: "drug $5"})
+    report = build_report(scenario, seed=1)
+    assert set(report.figures) == {
+        "consort",
+        "sri-by-visit",
+        "sledai-change",
+        "sri-components",
+        "subgroups",
+        "flares",
+    }
+    page = report.to_html()
+    assert "placebo $^$" in page  # the page shows the name as written
+    assert "\\$" not in page
+
+
+def test_names_with_dollars_draw_replicates_and_power() -> None:
+    scenario = _with_dollars("two-arm-binomial", {0: "control $^$", 1: "drug $5"})
+    report = build_report(
+        scenario, seed=1, replicates=2, power_sizes=[100, 200], power_replicates=4
+    )
+    assert {"replicates", "power"} <= set(report.figures)
+
+
+@pytest.mark.parametrize("name", [*DRAWINGS, "power_curve"])
+def test_every_text_of_a_figure_is_escaped(name: str, small_power: PowerResult) -> None:
+    scenario = _with_dollars("bliss52", {0: "placebo $^$", 2: "drug $5"})
+    trial = simulate_trial(scenario, seed=1)
+    fig = plt.figure()
+    try:
+        ax = fig.add_subplot()
+        if name == "power_curve":
+            power = PowerResult(
+                scenario="trial $x^$",
+                seed=small_power.seed,
+                replicates=small_power.replicates,
+                alpha_one_sided=small_power.alpha_one_sided,
+                table=small_power.table.assign(comparison="drug $5 vs control $^$"),
+                records=small_power.records,
+            )
+            figures.power_curve(power, ax)
+        else:
+            DRAWINGS[name](trial, ax)
+        fig.canvas.draw()
+        texts = [ax.get_title(), *(t.get_text() for t in ax.texts)]
+        legend = ax.get_legend()
+        texts += [t.get_text() for t in legend.get_texts()] if legend is not None else []
+        shown = [t for t in texts if "$" in t]
+        assert shown, "the names with $ should appear somewhere"
+        for t in shown:
+            assert re.search(r"(?<!\\)\$", t) is None, t
+    finally:
+        plt.close(fig)
+
+
+# -- readable figures and tables ----------------------------------------------------
+
+
+def test_titles_name_endpoints_in_words(ds: TrialDataset, ax: Axes) -> None:
+    figures.kaplan_meier(ds, ax)
+    assert "time to first severe flare (log-rank p = " in ax.get_title()
+    assert "time_to" not in ax.get_title()
+    ax.clear()
+    figures.forest(ds, ax)
+    assert ax.get_title() == "bliss52: odds ratio of SRI-4 response by subgroup at week 52"
+    ticks = ax.get_yticklabels()
+    labels = [t.get_text() for t in ticks]
+    assert "baseline SELENA-SLEDAI (interaction p " in " ".join(labels)
+    assert not [label for label in labels if "_" in label]
+    # Subgroup headings stay bold, levels do not.
+    bold = [t.get_text() for t in ticks if t.get_fontweight() == "bold"]
+    assert bold
+    assert all("interaction p" in label for label in bold)
+    assert "overall" in labels[0]
+
+
+def test_consort_leaves_out_boxes_that_count_nobody(ax: Axes) -> None:
+    ds = simulate_trial(load_scenario("two-arm-binomial"), seed=1)
+    assert ds.screening["failures"] == {}
+    assert not (ds.subjects["DCSREAS"] != "").any()
+    figures.consort_diagram(ds, ax)
+    text = "\n".join(t.get_text() for t in _boxes(ax))
+    assert "Excluded" not in text
+    assert "Discontinued" not in text
+    # screened, randomised, and per arm allocated and completed; one arrow into
+    # each box but the first
+    assert len(_boxes(ax)) == 2 + 2 * len(ds.arms)
+    assert len(_arrows(ax)) == 1 + 2 * len(ds.arms)
+
+
+def test_consort_lists_only_rules_that_screened_someone_out(ax: Axes) -> None:
+    ds = simulate_trial(load_scenario("bliss52"), seed=1)
+    failures = dict(ds.screening["failures"])
+    ds = dataclasses.replace(
+        ds, screening={**ds.screening, "failures": {**failures, "exclude: never_true": 0}}
+    )
+    figures.consort_diagram(ds, ax)
+    text = "\n".join(t.get_text() for t in _boxes(ax))
+    assert "never_true" not in text
+    assert len(_boxes(ax)) == 3 + 3 * len(ds.arms)
+
+
+def test_pooled_rates_are_weighted_by_replicates(small_power: PowerResult) -> None:
+    t = small_power.table.copy()
+    t.loc[t.index[0], "replicates"] = 30  # pretend the first size ran 30 trials
+    weird = dataclasses.replace(small_power, table=t)
+    rates = figures.pooled_rates(weird).loc["active vs control"]
+    r0, r1 = t["rate_arm"].iloc[0], t["rate_arm"].iloc[1]
+    assert rates["rate_arm"] == pytest.approx((30 * r0 + 10 * r1) / 40)
+    assert rates["replicates"] == 40
+
+
+def test_analytic_power_curve_by_hand(small_power: PowerResult, ax: Axes) -> None:
+    from scipy import stats
+
+    figures.power_curve(small_power, ax)
+    t = small_power.table
+    pc = (t["rate_control"] * t["replicates"]).sum() / t["replicates"].sum()
+    pa = (t["rate_arm"] * t["replicates"]).sum() / t["replicates"].sum()
+    h = 2 * np.arcsin(np.sqrt(pa)) - 2 * np.arcsin(np.sqrt(pc))
+    analytic = ax.lines[1]
+    x = np.asarray(analytic.get_xdata(), dtype=float)
+    y = np.asarray(analytic.get_ydata(), dtype=float)
+    assert len(x) > 100  # one smooth curve, not a point per size
+    assert x.min() == 200
+    assert x.max() == 400
+    for n in (200, 400):
+        # 1:1 allocation: n/2 per arm, SE of h sqrt(2 / (n / 2)).
+        by_hand = stats.norm.sf(stats.norm.isf(0.025) - h / np.sqrt(4 / n))
+        assert y[x == n][0] == pytest.approx(by_hand, rel=1e-6)
+    assert np.all(np.diff(y) > 0)  # monotone in n: no per-size noise
+
+
+def test_default_power_sizes_bracket_50_to_95_percent_analytic_power() -> None:
+    from scipy import stats
+
+    scenario = load_scenario("bliss52-sero-enriched")
+    design = scenario.design
+    assert design is not None
+    rates = {"placebo": 0.45, "belimumab_10mg": 0.65}
+    sizes = default_power_sizes(design, rates)
+    assert design.n_randomised in sizes
+    h = 2 * np.arcsin(np.sqrt(0.65)) - 2 * np.arcsin(np.sqrt(0.45))
+
+    def power(n: int) -> float:  # 1:1, n/2 per arm
+        return float(stats.norm.sf(stats.norm.isf(0.025) - h / np.sqrt(4 / n)))
+
+    others = [n for n in sizes if n != design.n_randomised]
+    assert len(others) == 4
+    assert power(min(others)) == pytest.approx(0.50, abs=0.02)
+    assert power(max(others)) == pytest.approx(0.95, abs=0.01)
+    # The planned 600 is past 95% power, where 0.5-1.25 x n would be flat.
+    assert power(design.n_randomised) > 0.95
+    assert all(n % min(design.block_sizes()) == 0 for n in others)
+
+
+def test_default_power_sizes_without_an_effect_fall_back_to_multiples() -> None:
+    design = load_scenario("two-arm-binomial").design
+    assert design is not None
+    assert default_power_sizes(design, {"control": 0.5, "active": 0.4}) == [266, 399, 532, 665]
+
+
+def test_tables_have_readable_headers(small_power: PowerResult) -> None:
+    from lupsim.report.html import _table
+
+    cols = ["n_total", "comparison", "replicates", "power", "mc_se", "ci_low", "ci_high"]
+    out = _table(small_power.table[cols])
+    headers = re.findall(r"<th>(.*?)</th>", out)
+    assert headers == ["Total n", "Comparison", "Replicates", "Power", "MC SE", "95% CI"]
+    lo, hi = small_power.table[["ci_low", "ci_high"]].iloc[0]
+    assert f"<td>{lo:.4g} to {hi:.4g}</td>" in out
+
+
+def test_page_tables_show_no_raw_codes(page: str) -> None:
+    headers = set(re.findall(r"<th>(.*?)</th>", page))
+    assert not headers & {"n_total", "mc_se", "ci_low", "ci_high", "p_value", "adjusted_p"}
+    assert "95% CI" in headers
 
 
 def test_same_seed_same_figures() -> None:
