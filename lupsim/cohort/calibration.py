@@ -39,8 +39,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from lupsim.cohort.columns import PatientView
-from lupsim.cohort.eligibility import Eligibility
+from lupsim.cohort.columns import VARIABLES, PatientView
+from lupsim.cohort.eligibility import Eligibility, Rule, parse_rule
 from lupsim.cohort.model import (
     Noise,
     Parameters,
@@ -51,6 +51,7 @@ from lupsim.cohort.model import (
 from lupsim.cohort.population import Bound, Population, parse_bound
 from lupsim.cohort.table import ROWS, statistics, target_of
 from lupsim.cohort.vocabulary import RACE_GROUPS, REGIONS
+from lupsim.errors import ScenarioError
 from lupsim.fitting import levenberg_marquardt
 from lupsim.random import stream
 
@@ -261,8 +262,8 @@ class _Pilot:
             for v in eligibility.variables
         )
 
-    def view(self, params: Parameters) -> PatientView:
-        """The screened pilot patients under ``params``."""
+    def candidates(self, params: Parameters) -> PatientView:
+        """The pilot candidates under ``params``, before screening."""
         p = build_patients(
             self.noise,
             params,
@@ -270,7 +271,11 @@ class _Pilot:
             age_range=self.age_range,
             with_history=self.with_history,
         )
-        view = PatientView(p)
+        return PatientView(p)
+
+    def view(self, params: Parameters) -> PatientView:
+        """The screened pilot patients under ``params``."""
+        view = self.candidates(params)
         if self.eligibility is None:
             return view
         return view.subset(self.eligibility.screen(view).eligible)
@@ -300,6 +305,9 @@ def _fit(population_json: str, eligibility_json: str | None) -> CalibrationResul
     eligibility = Eligibility.model_validate_json(eligibility_json) if eligibility_json else None
     params = default_parameters()
     small = _Pilot(population, eligibility, PILOT_SMALL)
+    if eligibility is not None and small.pass_rate(params) == 0.0:
+        # An empty screen gives the fit nothing to move: say which rule empties it.
+        _check_passable(small, params, eligibility, ("include", "exclude"))
     defaults = small.stats(params, None)
     targets = calibration_targets(population, defaults)
     free, pinned = _levers(population, targets)
@@ -435,5 +443,77 @@ def _enriched(
     fit = _calibrate_cached(population_json, reference_json)
     population = Population.model_validate_json(population_json)
     eligibility = Eligibility.model_validate_json(eligibility_json)
-    rate = _Pilot(population, eligibility, PILOT_SMALL).pass_rate(fit.parameters)
+    pilot = _Pilot(population, eligibility, PILOT_SMALL)
+    rate = pilot.pass_rate(fit.parameters)
+    if rate == 0.0:
+        _check_passable(pilot, fit.parameters, eligibility, ("enrich",))
     return replace(fit, pass_rate=rate)
+
+
+def _variable_range(view: PatientView, rule: Rule) -> str:
+    """What the rule's variables look like among ``view``'s patients."""
+    parts = []
+    for name in sorted(rule.variables):
+        kind = VARIABLES[name].kind
+        x = np.asarray(view[name])
+        if x.size == 0:
+            continue
+        if kind == "bool":
+            parts.append(f"{name} is yes for {100 * float(np.mean(x)):.3g}%")
+        elif kind != "text":
+            unit = f" {VARIABLES[name].unit}" if VARIABLES[name].unit else ""
+            parts.append(
+                f"{name} ranges {float(np.nanmin(x)):.4g} to {float(np.nanmax(x)):.4g}{unit}"
+            )
+    return "; ".join(parts)
+
+
+def _check_passable(
+    pilot: _Pilot, params: Parameters, eligibility: Eligibility, kinds: tuple[str, ...]
+) -> None:
+    """Raise a ScenarioError naming the rules of ``kinds`` that no pilot candidate
+    passes (for ``enrich``: no candidate who passed ``include`` and ``exclude``).
+
+    Examples
+    --------
+    >>> pop = Population()
+    >>> e = Eligibility(enrich=("selena_sledai >= 100",))
+    >>> _check_passable(_Pilot(pop, e, 2048), default_parameters(), e, ("enrich",))
+    Traceback (most recent call last):
+    ...
+    lupsim.errors.ScenarioError: eligibility.enrich[0]: no candidate passes the rule ...
+    """
+    view = pilot.candidates(params)
+    n = pilot.noise.n
+    if "enrich" in kinds:
+        view = view.subset(eligibility.reference().screen(view).eligible)
+    pool = len(view["age"])
+    screened = "candidates" if "enrich" not in kinds else "candidates who pass include and exclude"
+    problems: list[str] = []
+    passing = np.ones(pool, dtype=bool)
+    for kind in kinds:
+        for k, text in enumerate(getattr(eligibility, kind)):
+            rule = parse_rule(text)
+            holds = rule.evaluate(view)
+            passes = ~holds if kind == "exclude" else holds
+            passing &= passes
+            if pool and not passes.any():
+                what = (
+                    f"the rule {text!r} excludes every candidate"
+                    if kind == "exclude"
+                    else f"no candidate passes the rule {text!r}"
+                )
+                problems.append(
+                    f"eligibility.{kind}[{k}]: {what} (pass rate 0 of {pool:,} pilot "
+                    f"{screened}; {_variable_range(view, rule)}); relax the rule or remove it "
+                    "(variables and their units: docs/variables.md)"
+                )
+    if problems:
+        raise ScenarioError(problems)
+    if pool == 0 or not passing.any():
+        rules = "; ".join(f"{kind}: {t}" for kind in kinds for t in getattr(eligibility, kind))
+        where = "eligibility." + ("enrich" if kinds == ("enrich",) else "include/exclude")
+        raise ScenarioError(
+            f"{where}: no candidate passes the rules together ({rules}; pass rate 0 of "
+            f"{n:,} pilot candidates); relax one of them, or check the population figures"
+        )
