@@ -18,25 +18,40 @@ Examples
 from __future__ import annotations
 
 from lupsim.report.figures import (
+    analytic_power,
     consort_diagram,
     forest,
     kaplan_meier,
+    plain_text,
+    pooled_rates,
     power_curve,
+    response_by_visit,
     sledai_change_over_time,
     sri_by_visit,
     sri_components,
     table1_by_arm,
 )
-from lupsim.report.html import Report, build_report, default_power_sizes, scenario_hash
+from lupsim.report.html import (
+    Report,
+    build_report,
+    check_power_sizes,
+    default_power_sizes,
+    scenario_hash,
+)
 
 __all__ = [
     "Report",
+    "analytic_power",
     "build_report",
+    "check_power_sizes",
     "consort_diagram",
     "default_power_sizes",
     "forest",
     "kaplan_meier",
+    "plain_text",
+    "pooled_rates",
     "power_curve",
+    "response_by_visit",
     "scenario_hash",
     "sledai_change_over_time",
     "sri_by_visit",

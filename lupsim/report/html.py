@@ -617,7 +617,13 @@ class Report:
         power = self.power
         assert power is not None  # listed in self.sections only with replicates
         cols = ["n_total", "comparison", "replicates", "power", "mc_se", "ci_low", "ci_high"]
+        # With interim looks: the share of trials stopped at each, and how long
+        # the trials lasted.
+        looks = [c for c in power.table.columns if str(c).startswith("stop_look_")]
+        if looks:
+            cols += [*looks, "expected_duration_days"]
         table = power.table[cols].copy()
+        table[looks] = table[looks].fillna(0.0)
         rates = figures.pooled_rates(power)
         table["analytic_power"] = [
             float(
@@ -646,7 +652,11 @@ class Report:
             "and the dashed curve are the normal approximation (fixed design, no interim "
             "look) for the response rates pooled over all sizes, weighted by replicates "
             f"({_esc(pooled)}).</p>"
-            + _table(table)
+            + _table(
+                table.rename(
+                    columns={c: f"Stopped at look {c.removeprefix('stop_look_')}" for c in looks}
+                )
+            )
             + _figure(self.figures["power"], SECTIONS["power"], "Power against total n.")
         )
         return self._section("power", body)
@@ -918,6 +928,7 @@ _HEADERS = {
     "power": "Power",
     "mc_se": "MC SE",
     "analytic_power": "Analytic power",
+    "expected_duration_days": "Expected duration (days)",
     "measure": "Measure",
     "estimate": "Estimate",
     "p_value": "p",
@@ -963,7 +974,10 @@ def _table(frame: pd.DataFrame, *, index: bool = False) -> str:
 def _result_table(res: AnalysisResult) -> str:
     notes = [f"{e.comparison}: {e.note}" for e in res.estimates if e.note]
     notes += list(res.notes)
-    return _table(res.summary().drop(columns="method")) + "".join(_note(n) for n in notes)
+    summary = res.summary().drop(columns="method")
+    if "measure" in summary.columns:
+        summary["measure"] = summary["measure"].map(lambda m: str(m).replace("_", " "))
+    return _table(summary) + "".join(_note(n) for n in notes)
 
 
 def _population(s: Scenario) -> str:

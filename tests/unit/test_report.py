@@ -470,7 +470,9 @@ def interim_scenario() -> Scenario:
 
 @pytest.fixture(scope="module")
 def interim_report(interim_scenario: Scenario) -> Report:
-    return build_report(interim_scenario, seed=1)
+    return build_report(
+        interim_scenario, seed=1, replicates=1, power_sizes=[240], power_replicates=4
+    )
 
 
 def _primary_section(page: str) -> str:
@@ -531,6 +533,23 @@ def test_interim_report_shows_the_look_its_boundaries_and_the_decision(
                 else ("not rejected")
             )
             assert cells[3].startswith(expected)
+
+
+def test_interim_power_table_shows_stops_at_each_look(interim_report: Report) -> None:
+    power = interim_report.power
+    assert power is not None
+    page = interim_report.to_html()
+    section = page[page.index('<section id="power">') :].split("</section>", 1)[0]
+    headers = re.findall(r"<th>(.*?)</th>", section)
+    assert "Stopped at look 1" in headers
+    assert "Expected duration (days)" in headers
+    rec = power.records
+    for comparison, g in rec.groupby("comparison", sort=False):
+        row = section[section.index(f"<td>{comparison}</td>") :].split("</tr>", 1)[0]
+        cells = re.findall(r"<td>(.*?)</td>", row)
+        stopped = float((g["stop_look"] == 1).mean())
+        days = float(g["duration_days"].mean())
+        assert cells[-3:-1] == [f"{stopped:.4g}", f"{days:.4g}"]
 
 
 def test_report_without_milestones_has_no_interim_part(page: str) -> None:
