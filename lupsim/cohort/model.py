@@ -546,46 +546,73 @@ def draw_noise(n: int, rng: np.random.Generator) -> Noise:
     u = rng.random
     z = rng.standard_normal
 
-    def lg(size: int | tuple[int, int]) -> F:
+    def lg(size: int | tuple[int, ...]) -> F:
         # Standard logistic variates: "l < x" is a Bernoulli(expit(x)) draw,
         # so building patients needs comparisons, not an expit per draw.
         return rng.logistic(size=size)
 
+    # A Generator fills an array in order, so one call for k consecutive
+    # draws of the same kind gives the numbers of k calls (rows of the
+    # result): fewer calls, the same noise. The order below is the order of
+    # the draws.
+    l_sex = lg(n)
+    u_region, u_race, u_age, u_duration = u((4, n))
+    z_act, z_sero, e_dsdna, e_c3, e_c4 = z((5, n))
+    l_ana = lg(n)
+    u_ana_titre = u(n)
+    l_renal = lg(n)
+    e_proteinuria = z(n)
+    sediment = u((n, 3)) < _SEDIMENT_P
+    l_organ = lg((n, len(_ORGANS)))
+    e_organ = z((n, len(_ORGANS) + 1))
+    l_descriptor = lg((n, _GENERIC_IDX.size))
+    is_new = u((n, N_DESCRIPTORS)) < BASELINE_NEW_PROB
+    e_bilag = z((n, _bilag.N_BILAG_DOMAINS))
+    bilag_mild = u((n, _bilag.N_BILAG_DOMAINS)) < BILAG_MILD_ONLY
+    e_pga_rater, e_pga_visit = z((2, n))
+    u_sdi = u(n)
+    l_pred, l_pred_high = lg((2, n))
+    e_pred_dose = z(n)
+    u_pred_maint = u(n)
+    l_antimalarial, l_is = lg((2, n))
+    u_is_agent = u(n)
+    e_weight, e_egfr = z((2, n))
+    past = u((n, len(_cls.MANIFESTATIONS))) < _HIST_P
     return Noise(
-        l_sex=lg(n),
-        u_region=u(n),
-        u_race=u(n),
-        u_age=u(n),
-        u_duration=u(n),
-        z_act=z(n),
-        z_sero=z(n),
-        e_dsdna=z(n),
-        e_c3=z(n),
-        e_c4=z(n),
-        l_ana=lg(n),
-        u_ana_titre=u(n),
-        l_renal=lg(n),
-        e_proteinuria=z(n),
-        sediment=u((n, 3)) < _SEDIMENT_P,
-        l_organ=lg((n, len(_ORGANS))),
-        e_organ=z((n, len(_ORGANS) + 1)),
-        l_descriptor=lg((n, _GENERIC_IDX.size)),
-        is_new=u((n, N_DESCRIPTORS)) < BASELINE_NEW_PROB,
-        e_bilag=z((n, _bilag.N_BILAG_DOMAINS)),
-        bilag_mild=u((n, _bilag.N_BILAG_DOMAINS)) < BILAG_MILD_ONLY,
-        e_pga_rater=z(n),
-        e_pga_visit=z(n),
-        u_sdi=u(n),
-        l_pred=lg(n),
-        l_pred_high=lg(n),
-        e_pred_dose=z(n),
-        u_pred_maint=u(n),
-        l_antimalarial=lg(n),
-        l_is=lg(n),
-        u_is_agent=u(n),
-        e_weight=z(n),
-        e_egfr=z(n),
-        past=u((n, len(_cls.MANIFESTATIONS))) < _HIST_P,
+        l_sex=l_sex,
+        u_region=u_region,
+        u_race=u_race,
+        u_age=u_age,
+        u_duration=u_duration,
+        z_act=z_act,
+        z_sero=z_sero,
+        e_dsdna=e_dsdna,
+        e_c3=e_c3,
+        e_c4=e_c4,
+        l_ana=l_ana,
+        u_ana_titre=u_ana_titre,
+        l_renal=l_renal,
+        e_proteinuria=e_proteinuria,
+        sediment=sediment,
+        l_organ=l_organ,
+        e_organ=e_organ,
+        l_descriptor=l_descriptor,
+        is_new=is_new,
+        e_bilag=e_bilag,
+        bilag_mild=bilag_mild,
+        e_pga_rater=e_pga_rater,
+        e_pga_visit=e_pga_visit,
+        u_sdi=u_sdi,
+        l_pred=l_pred,
+        l_pred_high=l_pred_high,
+        e_pred_dose=e_pred_dose,
+        u_pred_maint=u_pred_maint,
+        l_antimalarial=l_antimalarial,
+        l_is=l_is,
+        u_is_agent=u_is_agent,
+        e_weight=e_weight,
+        e_egfr=e_egfr,
+        past=past,
     )
 
 
@@ -848,15 +875,41 @@ def bilag_grades(
     # engine passes them in, computed with its other scores).
     if counts is None:
         counts = present.astype(np.float32) @ _BILAG_SOURCE_MATRIX
+    grades, active = bilag_active_grades(present, new, latent, proteinuria_g, params, counts)
+    # Inactive domains from C to their grade by arithmetic: selecting with
+    # np.where costs several times more on an irregular mask.
+    grades += (bilag_inactive_grades(mild, ever) - 2) * (~active).view(np.int8)
+    return grades
+
+
+def bilag_active_grades(
+    present: B,
+    new: B,
+    latent: F,
+    proteinuria_g: F,
+    params: Parameters,
+    counts: NDArray[np.float32],
+) -> tuple[I8, B]:
+    """The grades of :func:`bilag_grades` in the active domains, C (2) in the
+    others, and which domains are active (``counts > 0``).
+
+    A, B and C of the active domains are all that the PGA and the flare rules
+    look at; the trial engine tells the inactive domains apart
+    (:func:`bilag_inactive_grades`) for every visit at once.
+    """
     active = counts > 0
     # Items beyond the first: counts - 1 where active, 0 where not.
     sev = latent + BILAG_EXTRA_ITEM * (counts - active)
     sev[:, _MUCO_BILAG] += BILAG_VASCULITIS * present[:, _VASCULITIS]
     thr_a = params["bilag_tau_a"] + BILAG_A_OFFSET
     thr_b = np.minimum(params["bilag_tau_b"] + BILAG_B_OFFSET, thr_a)
-    # 2 (C), minus one above the B threshold, minus one more above A (a
-    # boolean array read as int8 is 0/1, without a copy).
-    grade_active = 2 - (sev > thr_b).view(np.int8) - (sev > thr_a).view(np.int8)
+    # 2 (C), minus one above the B threshold, minus one more above A, in active
+    # domains (a boolean array read as int8 is 0/1, without a copy).
+    above_b = sev > thr_b
+    above_b &= active
+    above_a = sev > thr_a
+    above_a &= active
+    grades: I8 = 2 - above_b.view(np.int8) - above_a.view(np.int8)
     # Renal: grades follow proteinuria and sediment, not the latent.
     sediment = present[:, _SEDIMENT_IDX[0]] | present[:, _SEDIMENT_IDX[1]]
     sediment |= present[:, _SEDIMENT_IDX[2]]
@@ -864,16 +917,20 @@ def bilag_grades(
     renal_a = (proteinuria_g >= RENAL_A_PROTEINURIA) | (
         (proteinuria_g >= RENAL_A_PROTEINURIA_WITH_SEDIMENT) & sediment
     )
+    renal_a &= active[:, _RENAL_BILAG]
     renal_b = sediment | prot_new
+    renal_b &= active[:, _RENAL_BILAG]
     # A (0) if renal_a, else B (1) if renal_b, else C (2).
-    grade_active[:, _RENAL_BILAG] = 2 - (renal_a | renal_b).view(np.int8) - renal_a.view(np.int8)
-    # Inactive: C (2) with mild activity, else D (3) if ever involved, else E (4).
+    grades[:, _RENAL_BILAG] = 2 - (renal_a | renal_b).view(np.int8) - renal_a.view(np.int8)
+    return grades, active
+
+
+def bilag_inactive_grades(mild: B, ever: B | None) -> I8:
+    """Grades of inactive domains: C (2) with mild activity, else D (3) if ever
+    involved, else E (4)."""
     if ever is None:
-        inactive_grade = 4 - 2 * mild.view(np.int8)
-    else:
-        inactive_grade = 4 - (mild | ever).view(np.int8) - mild.view(np.int8)
-    grades: I8 = np.where(active, grade_active, inactive_grade)
-    return grades
+        return 4 - 2 * mild.view(np.int8)
+    return 4 - (mild | ever).view(np.int8) - mild.view(np.int8)
 
 
 def pga_from_state(

@@ -49,7 +49,7 @@ from lupsim.cohort.model import Parameters, PatientArrays
 from lupsim.cohort.vocabulary import INDUCTION_REGIMENS
 from lupsim.trial.design import Discontinuation, Rescue, SteroidProtocol
 
-__all__ = ["DROPOUT_REASONS", "Course", "DiseaseModel", "DiseaseParameters"]
+__all__ = ["DROPOUT_REASONS", "Course", "DiseaseModel", "DiseaseParameters", "cumulative_or"]
 
 F = NDArray[np.float64]
 B = NDArray[np.bool_]
@@ -124,11 +124,19 @@ def _draw_normals(rng: np.random.Generator, shape: tuple[int, ...]) -> NDArray[n
     """
     size = int(np.prod(shape))
     pairs = (size + 1) // 2
-    radius = np.sqrt(-2.0 * np.log1p(-rng.random(pairs))).astype(np.float32)
-    angle = np.float32(2.0 * np.pi) * rng.random(pairs, dtype=np.float32)
+    # In place: the same operations, without temporaries.
+    r = rng.random(pairs)
+    np.negative(r, out=r)
+    np.log1p(r, out=r)
+    r *= -2.0
+    radius = np.sqrt(r, out=r).astype(np.float32)
+    angle = rng.random(pairs, dtype=np.float32)
+    angle *= np.float32(2.0 * np.pi)
     out = np.empty(2 * pairs, dtype=np.float32)
-    np.multiply(radius, np.cos(angle), out=out[:pairs])
-    np.multiply(radius, np.sin(angle), out=out[pairs:])
+    np.cos(angle, out=out[:pairs])
+    out[:pairs] *= radius
+    np.sin(angle, out=out[pairs:])
+    out[pairs:] *= radius
     return out[:size].reshape(shape)
 
 
@@ -713,7 +721,7 @@ class DiseaseModel:
         )
         # Visit-major layout, so that each visit reads contiguous rows.
         d = np.ascontiguousarray(np.clip(intervals.astype(np.intp), 0, _MAX_INTERVAL_DAYS).T)
-        return _Factors(*(table[d] for table in tables))
+        return _Factors(*(table.take(d) for table in tables))
 
     def _baseline(self, c: Course) -> None:
         """Fill visit 0 of ``c`` with the baseline state."""
@@ -869,8 +877,6 @@ class DiseaseModel:
         sediment_prev = c.present[0, _SEDIMENT_IDX]
         log_prot = s.log_prot
         prot_mean = s.prot_mean.copy()
-        bilag_mild = s.bilag_mild
-        ever = s.ever_domain.copy()
         pred = s.prednisone
         floor = pred  # the dose a flare increase decays back to
         immunosuppressant = self.patients.immunosuppressant.copy()
@@ -891,6 +897,12 @@ class DiseaseModel:
             proteinuric_worsening = ~s.induction
         counts_present = np.empty((n_int, _PRESENT_ROWS.shape[0], n), dtype=np.float32)
         counts_new = np.empty((n_int, _NEW_ROWS.shape[0], n), dtype=np.float32)
+        # Per-interval factors the loop would otherwise form at every visit
+        # (negation is exact: -(a b) = a (-b)).
+        neg_weeks = -t.weeks
+        change_item = 1.0 - t.keep_item
+        if rem is None:
+            prev_centre = np.where(active_prev[_RENAL], prot_mean, _QUIET_LOG_PROT)
         for k in range(n_int):
             v = k + 1
             uk = u[k]
@@ -908,16 +920,19 @@ class DiseaseModel:
             resolution = s.resolution0 * np.exp(-half)
             total = onset + resolution
             pi = onset / total
-            keep = np.exp(-total * t.weeks[k])
+            keep = np.exp(np.multiply(total, neg_weeks[k], out=total), out=total)
             # pi + (1 - pi) keep if active now, pi (1 - keep) if not.
-            active = uk[_U_ORGAN] < pi * (1.0 - keep) + keep * active_prev
+            p_active = np.subtract(1.0, keep, out=onset)
+            p_active *= pi
+            p_active += keep * active_prev
+            active = uk[_U_ORGAN] < p_active
             newly = np.greater(active, active_prev)
 
             # Items inside the seven two-step organs: the same kind of chain,
             # with probability q when active; a fresh organ draws them anew
             # (its items were all absent, the organ being quiet).
             keep_i = t.keep_item[k]
-            p_item = q * (1.0 - keep_i)
+            p_item = q * change_item[k]
             p_item += keep_i * items_prev
             np.copyto(p_item, q, where=newly.take(_GENERIC_ORGAN, axis=0))
             u_item = uk[_U_ITEM]
@@ -937,9 +952,11 @@ class DiseaseModel:
             newly_renal = newly[_RENAL]
             np.copyto(prot_mean, flare_level[k], where=newly_renal & quiet_renal0)
             if rem is None:
+                # The previous visit's centre is the previous centre: prot_mean
+                # changed only for organs that were quiet then.
                 centre = np.where(renal, prot_mean, _QUIET_LOG_PROT)
-                prev_centre = np.where(active_prev[_RENAL], prot_mean, _QUIET_LOG_PROT)
                 log_prot_raw = centre + t.rho_p[k] * (log_prot - prev_centre) + prot_noise[k]
+                prev_centre = centre
                 prot = np.exp(
                     np.where(renal, log_prot_raw, np.minimum(log_prot_raw, _QUIET_MAX_LOG_PROT))
                 ).round(2)
@@ -954,7 +971,7 @@ class DiseaseModel:
                 prev_centre = quiet_centre
                 prot = np.exp(np.where(renal, log_prot_raw, np.minimum(log_prot_raw, rem.cap)))
                 prot = prot.round(2)
-            p_sed = _SEDIMENT_Q * (1.0 - keep_i)
+            p_sed = _SEDIMENT_Q * change_item[k]
             p_sed += keep_i * sediment_prev
             np.copyto(p_sed, _SEDIMENT_Q, where=newly_renal)
             sediment = (uk[_U_SEDIMENT] < p_sed) & renal
@@ -974,15 +991,13 @@ class DiseaseModel:
             # BILAG: more severe for organs flaring from quiet.
             flaring = np.greater(active, s.baseline_active).astype(np.float64)
             lat = latent[k] + flare_shift @ flaring
-            mild = mild_starts[k] | (bilag_mild & mild_stays[k])
-            per_domain = counts_p[_P_BILAG]
-            ever |= per_domain > 0
             # The cohort model's grading, on (n, domains) views of these arrays.
-            grades = cm.bilag_grades(
-                present.T, new.T, lat.T, prot, cp, mild.T, ever.T, per_domain.T
+            # Only A and B matter to PGA and flares: the inactive domains (C
+            # for now) are graded C, D or E after the last visit.
+            grades, _ = cm.bilag_active_grades(
+                present.T, new.T, lat.T, prot, cp, counts_p[_P_BILAG].T
             )
             c.bilag[v] = grades.T
-            bilag_mild = mild
 
             # SLEDAI: the original and SELENA versions count some items only
             # when new (persistent = present - new: new items are present).
@@ -999,7 +1014,8 @@ class DiseaseModel:
                 clinical=counts_p[_P_CLINICAL],
             )
             # A physician rates a visit with newly active organ disease higher.
-            pga = np.minimum(pga + PGA_PER_NEW_ORGAN * newly.any(axis=0), 3.0).round(2)
+            newly_any = np.logical_or.reduce(newly, axis=0)
+            pga = np.minimum(pga + PGA_PER_NEW_ORGAN * newly_any, 3.0).round(2)
 
             # SELENA flare index, against the previous visit.
             mild_f, severe_f, severe_mod = _sfi(
@@ -1062,9 +1078,33 @@ class DiseaseModel:
             counts_present[:, _P_ORIGINAL] - counts_new[:, _N_ORIGINAL]
         )
         c.flare_severe[1:] |= c.flare_severe_modified[1:]
+        self._inactive_bilag(c, counts_present[:, _P_BILAG] > 0, mild_starts, mild_stays)
         c.flare_mild[1:] &= ~c.flare_severe[1:]  # a flare is one or the other
         self._egfr(c, t.weeks, egfr_rng)
         return c
+
+    def _inactive_bilag(self, c: Course, active: B, mild_starts: B, mild_stays: B) -> None:
+        """Grade the inactive BILAG domains of every follow-up visit: C, D or E.
+
+        ``active`` (visits - 1, 9, n) marks the domains with active items.
+        Mild (C-only) activity persists or starts against its uniforms, from
+        baseline's; a domain involved at baseline's history or any visit so far
+        is D rather than E.
+        """
+        s = self.state
+        mild = np.empty_like(mild_starts)
+        prev = s.bilag_mild
+        for k in range(mild.shape[0]):
+            prev = np.logical_and(prev, mild_stays[k], out=mild[k])
+            prev |= mild_starts[k]
+        ever = cumulative_or(active)
+        ever |= s.ever_domain
+        inactive = cm.bilag_inactive_grades(mild, ever)
+        # From C to their grade by arithmetic (np.copyto with an irregular mask
+        # costs about forty times more here).
+        inactive -= 2
+        inactive *= (~active).view(np.int8)
+        c.bilag[1:] += inactive
 
     def _remission(self, rng: np.random.Generator) -> _Remission:
         """Remission proteinuria of the patients on induction with active nephritis.
@@ -1176,6 +1216,27 @@ class DiseaseModel:
         flare_exit = course.flare_severe_modified[1:] & (u[..., 2] < d.after_severe_flare)
         reason = np.where(flare_exit & ~leave, 3, reason).astype(np.int8)
         return leave | flare_exit, reason
+
+
+def cumulative_or(a: B, out: B | None = None) -> B:
+    """``np.logical_or.accumulate(a, axis=0)``, one row at a time.
+
+    numpy accumulates along the first axis element by element; an OR of whole
+    rows is about 25 times faster for (visits, n) or (visits, 9, n) arrays.
+
+    Examples
+    --------
+    >>> cumulative_or(np.array([[False, True], [True, False], [False, False]])).tolist()
+    [[False, True], [True, True], [True, True]]
+    """
+    if out is None:
+        out = np.empty_like(a)
+    if a.shape[0]:
+        out[0] = a[0]
+        prev = out[0]
+        for k in range(1, a.shape[0]):
+            prev = np.logical_or(prev, a[k], out=out[k])
+    return out
 
 
 def _bilag_active(present: B) -> B:

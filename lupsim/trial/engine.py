@@ -54,7 +54,7 @@ from lupsim.errors import ScenarioError
 from lupsim.random import replicate_seed, stream
 from lupsim.trial.dataset import EventLog, TrialDataset, VisitArrays
 from lupsim.trial.design import TrialDesign
-from lupsim.trial.disease import Course, DiseaseModel, DiseaseParameters
+from lupsim.trial.disease import Course, DiseaseModel, DiseaseParameters, cumulative_or
 from lupsim.trial.pkpd import PKPD, REFERENCE_WEIGHT_KG, effect_curve
 from lupsim.trial.randomisation import allocate, stratum_codes
 
@@ -537,7 +537,7 @@ def _dropout(
     # Leaving after the last visit is completing the study.
     leaves = leave[:-1]
     observed = np.ones((n_int + 1, n), dtype=bool)
-    np.logical_not(np.logical_or.accumulate(leaves, axis=0), out=observed[2:])
+    np.logical_not(cumulative_or(leaves), out=observed[2:])
     disc_visit = np.full(n, -1, dtype=np.int16)
     disc_reason = np.full(n, -1, dtype=np.int8)
     disc_day = np.full(n, np.nan)
@@ -570,7 +570,7 @@ def _treatment_failure(
     event |= window[:, None] & (course.prednisone_mg[1:] > patients.prednisone_mg + 1e-9)
     event &= observed[1:]
     failed = np.zeros(observed.shape, dtype=bool)
-    np.logical_or.accumulate(event, axis=0, out=failed[1:])
+    cumulative_or(event, out=failed[1:])
     return failed
 
 
