@@ -440,7 +440,10 @@ class Report:
             "scenario": self._scenario_section,
             "consort": lambda: self._figure_section(
                 "consort",
-                "Screening, randomisation and each arm's course to the primary visit; "
+                "Randomisation and each arm's course to the primary visit (a binomial design "
+                "screens nobody and loses nobody)."
+                if self.binomial
+                else "Screening, randomisation and each arm's course to the primary visit; "
                 "screen failures are counted under the first eligibility rule they broke.",
             ),
             "table1": lambda: self._section(
@@ -550,11 +553,12 @@ class Report:
         parts = [_facts(facts)]
         if s.description.strip():
             parts.append(f"<p>{_esc(' '.join(s.description.split()))}</p>")
-        parts.append("<h3>Population</h3>" + _population(s))
-        parts.append("<h3>Eligibility</h3>" + _eligibility(s))
+        if not self.binomial:  # a binomial design generates no patient to screen
+            parts.append("<h3>Population</h3>" + _population(s))
+            parts.append("<h3>Eligibility</h3>" + _eligibility(s))
         if s.design is not None:
             parts.append("<h3>Design</h3>" + _design(s.design))
-        parts.append("<h3>Analysis plan</h3>" + _plan(self.analysis.plan))
+        parts.append("<h3>Analysis plan</h3>" + _plan(self.analysis.plan, self.binomial))
         overrides = {
             name: model.model_dump(exclude_unset=True)
             for name, model in (("disease model", s.disease), ("PK/PD", s.pkpd))
@@ -568,7 +572,8 @@ class Report:
     def _primary_section(self) -> str:
         a = self.analysis
         parts = [
-            f"<h3>Primary: {_esc(a.primary.name)}, {_esc(a.primary.method)}</h3>",
+            f"<h3>Primary: {_esc(_response_name(a.primary.name, self.binomial))}, "
+            f"{_esc(a.primary.method)}</h3>",
             _result_table(a.primary),
             f"<h3>Primary family: {_esc(a.plan.multiplicity)} at {_esc(a.plan.sided)}-sided "
             f"alpha {a.plan.alpha:g}</h3>",
@@ -1052,7 +1057,7 @@ def _design(d: TrialDesign) -> str:
     if d.outcome == "binomial":
         arms["response rate"] = [a.response_rate for a in d.arms]
         arms = arms.drop(columns=["drug", "dosing"])  # no drug is modelled
-    weeks = d.visit_weeks()
+    weeks = (0.0, d.primary_week) if d.outcome == "binomial" else d.visit_weeks()
     facts = {
         "Patients randomised": str(d.n_randomised),
         "Control arm": d.control_arm,
@@ -1070,6 +1075,10 @@ def _design(d: TrialDesign) -> str:
         f"{d.enrolment.activation_weeks[0]:g}-{d.enrolment.activation_weeks[1]:g}, "
         f"{d.enrolment.screening_rate_per_site_week:g} screenings per site-week",
     }
+    if d.outcome == "binomial":
+        # Randomised one a day at one site, seen at baseline and the primary week.
+        facts["Visits"] = f"baseline and week {d.primary_week:g}"
+        facts["Enrolment"] = "one patient randomised a day; no screening"
     if d.milestones:
         facts["Interim milestones"] = "; ".join(
             f"{m.name}: {m.n_patients} patients at week {m.week:g}" for m in d.milestones
@@ -1170,15 +1179,24 @@ def _interim_section(ds: TrialDataset, design: TrialDesign, plan: AnalysisPlan) 
     )
 
 
-def _spec(spec: AnalysisSpec) -> str:
+def _response_name(name: str, binomial: bool) -> str:
+    """An analysis's name, with a binomial design's ``sri4`` called what it
+    is: the drawn response."""
+    if binomial and name.startswith("sri4"):
+        return "response (sri4)" + name.removeprefix("sri4")
+    return name
+
+
+def _spec(spec: AnalysisSpec, binomial: bool = False) -> str:
     week = "the primary week" if spec.week is None else f"week {spec.week:g}"
-    return f"{spec.endpoint} by {spec.method.replace('_', ' ')} at {week}"
+    endpoint = _response_name(spec.endpoint, binomial)
+    return f"{endpoint} by {spec.method.replace('_', ' ')} at {week}"
 
 
-def _plan(plan: AnalysisPlan) -> str:
+def _plan(plan: AnalysisPlan, binomial: bool = False) -> str:
     facts = {
-        "Primary": _spec(plan.primary),
-        "Secondary": "; ".join(_spec(s) for s in plan.secondary) or "none",
+        "Primary": _spec(plan.primary, binomial),
+        "Secondary": "; ".join(_spec(s, binomial) for s in plan.secondary) or "none",
         "Significance": f"{plan.sided}-sided alpha {plan.alpha:g}",
         "Multiplicity": plan.multiplicity.replace("_", " "),
     }

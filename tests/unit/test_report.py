@@ -433,6 +433,12 @@ def test_binomial_report_leaves_out_the_disease_sections(binomial_report: Report
     assert "Response by visit" in named
     assert not [n for n in named if "SRI" in n]
     assert "<th>Response</th>" in page
+    assert "<h3>Primary: response (sri4) at week 52, " in page
+    # No generated patients: no population or eligibility to describe.
+    scenario_part = page[page.index('id="scenario"') : page.index('id="consort"')]
+    assert "<h3>Population</h3>" not in scenario_part
+    assert "<h3>Eligibility</h3>" not in scenario_part
+    assert "<dt>Visits</dt><dd>baseline and week 52</dd>" in scenario_part
     # The table of contents lists exactly the sections on the page.
     toc = re.findall(r'<li><a href="#([a-z0-9-]+)">', page)
     ids = re.findall(r'<(?:section|footer) id="([a-z0-9-]+)"', page)
@@ -445,6 +451,8 @@ def test_disease_report_keeps_every_section(report: Report, page: str) -> None:
     ids = re.findall(r'<(?:section|footer) id="([a-z0-9-]+)"', page)
     assert toc == ids == list(report.sections)
     assert "has no disease model" not in page
+    assert "<h3>Population</h3>" in page
+    assert "<h3>Eligibility</h3>" in page
 
 
 def test_enrichment_rules_are_shown_after_the_screen() -> None:
