@@ -8,6 +8,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import math
@@ -78,6 +79,17 @@ def _check_out_file(option: str, path: Path, suffixes: tuple[str, ...]) -> None:
         raise LupsimError(f"{option} {path}: {parent} is a file, not a directory")
 
 
+def _check_out_dir(option: str, path: Path) -> None:
+    """Refuse an output directory that cannot be created, before any work is done."""
+    from lupsim.trial.dataset import file_in_the_way
+
+    blocking = file_in_the_way(path)
+    if blocking == path:
+        raise LupsimError(f"{option} {path}: that is a file; give a directory (new or existing)")
+    if blocking is not None:
+        raise LupsimError(f"{option} {path}: {blocking} is a file, not a directory")
+
+
 def _load(args: argparse.Namespace, name: str) -> Any:
     """Load a scenario and remember its file, so later errors about it name the file."""
     from lupsim.scenario import load_scenario
@@ -132,6 +144,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
             "(see docs/scenario-schema.md#trialdesign)"
         )
     out = Path(args.out) if args.out else None
+    if out is not None:
+        _check_out_dir("--out", out)
     if args.explain:
         from lupsim.trial.explain import explain_subject
 
@@ -484,7 +498,8 @@ def _write_patients(cohort: Any, path: Path) -> None:
             cohort.to_frame().to_parquet(tmp, index=False)
             tmp.replace(path)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
             raise LupsimError(f"--out {path}: could not write it: {exc.strerror or exc}") from None
     else:
         cohort.to_csv(path)

@@ -13,6 +13,7 @@ Candidates are drawn in fixed chunks, chunk ``k`` from its own stream
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -375,7 +376,8 @@ class Cohort:
             self.to_frame().to_csv(tmp, index=False)
             tmp.replace(path)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # e.g. the folder is a file: no part was made
+                tmp.unlink(missing_ok=True)
             raise LupsimError(
                 f"could not write {path}: {exc.strerror or exc}; check that the folder exists "
                 "and is writable"

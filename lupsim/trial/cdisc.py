@@ -38,6 +38,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 from collections.abc import Callable
 from pathlib import Path
@@ -753,7 +754,8 @@ def write_cdisc(
             tmp.replace(path)
     except BaseException as exc:
         for tmp in temps:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # never hide the first error behind a second
+                tmp.unlink(missing_ok=True)
         _remove_dirs(created)
         if isinstance(exc, OSError):
             raise LupsimError(

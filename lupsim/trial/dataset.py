@@ -17,6 +17,7 @@ a power run never builds the long table.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -390,6 +391,12 @@ class TrialDataset:
         write leaves nothing partial behind.
         """
         out = Path(path)
+        blocking = file_in_the_way(out)
+        if blocking is not None:
+            raise LupsimError(
+                f"cannot write datasets to {out}: {blocking} is a file, not a directory; "
+                "give a new or existing directory"
+            )
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -406,6 +413,24 @@ class TrialDataset:
         return out
 
 
+def file_in_the_way(directory: str | Path) -> Path | None:
+    """The file (if any) at ``directory`` or at one of its parents, which stops
+    ``directory`` being created or written to.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = (Path(d) / "notes.txt").write_text("")
+    ...     file_in_the_way(Path(d) / "notes.txt" / "out").name, file_in_the_way(d)
+    ('notes.txt', None)
+    """
+    for p in (Path(directory), *Path(directory).parents):
+        if p.exists():
+            return None if p.is_dir() else p
+    return None
+
+
 def _atomic(frame: pd.DataFrame, path: Path, kind: str) -> None:
     tmp = path.with_name(path.name + ".part")
     try:
@@ -415,5 +440,6 @@ def _atomic(frame: pd.DataFrame, path: Path, kind: str) -> None:
             frame.to_parquet(tmp, index=False)
         tmp.replace(path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # e.g. the folder is a file: no part was made
+            tmp.unlink(missing_ok=True)
         raise LupsimError(f"could not write {path}: {exc.strerror or exc}") from None

@@ -15,7 +15,9 @@ simulate --out DIR``, or files in the same layout from elsewhere:
 
 Missing optional parameters are filled conservatively (no flares, no
 failures); a missing eGFR is unknown (NaN: renal responses then say so); a
-missing required column is a clear error.
+missing required column is a clear error. This docstring is the reference of
+the layout (``python -m pydoc lupsim.trial.io``); the variables of a dataset
+written with ``--cdisc`` are listed in its ``variables.csv``.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import pandas as pd
 from lupsim.activity.bilag import BILAG_DOMAINS
 from lupsim.activity.sledai import DESCRIPTOR_CODES
 from lupsim.cohort.vocabulary import INDUCTION_REGIMENS
-from lupsim.errors import LupsimError
+from lupsim.errors import LupsimError, did_you_mean
 from lupsim.trial.dataset import EventLog, TrialDataset, VisitArrays
 from lupsim.trial.disease import DROPOUT_REASONS
 
@@ -46,7 +48,7 @@ def _read(path: Path, name: str) -> pd.DataFrame:
                 raise LupsimError(f"{f}: cannot read it ({exc})") from None
     raise LupsimError(
         f"{path}: no {name}.csv (or {name}.parquet); write datasets with "
-        "lupsim simulate --out DIR, or see docs/data-layout.md"
+        "lupsim simulate --out DIR, or see the layout in python -m pydoc lupsim.trial.io"
     )
 
 
@@ -70,6 +72,15 @@ def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
 
 def read_dataset(path: str | Path, *, control: str | None = None) -> TrialDataset:
     """Load a dataset written by :meth:`TrialDataset.to_dir` (or in its layout).
+
+    Parameters
+    ----------
+    path
+        Directory holding ``subjects`` and ``visits`` (CSV or Parquet).
+    control
+        Name of the control arm; by default ``placebo`` if there is one, else
+        the first arm. A name that is not an arm raises a LupsimError listing
+        the arms.
 
     Examples
     --------
@@ -95,6 +106,13 @@ def read_dataset(path: str | Path, *, control: str | None = None) -> TrialDatase
         arms = tuple(order[arm_col].astype(str))
     else:
         arms = tuple(dict.fromkeys(subjects[arm_col].astype(str)))
+    if not arms:
+        raise LupsimError(f"{root}: subjects has no subjects, so no arms to analyse")
+    if control is not None and control not in arms:
+        raise LupsimError(
+            f"control {control!r} is not an arm of {root}{did_you_mean(control, arms)}; "
+            f"its arms are {', '.join(arms)}"
+        )
     control = control or ("placebo" if "placebo" in arms else arms[0])
     ids = subjects["USUBJID"].astype(str).to_numpy()
     weeks = sorted(float(w) for w in visits["AVISITN"].unique())

@@ -87,3 +87,61 @@ def test_scenarios_show_prints_a_scenario_file_given_by_path(
     path.write_text(text)
     assert main(["scenarios", "show", str(path)]) == 0
     assert capsys.readouterr().out == text
+
+
+def test_simulate_out_under_a_file_is_refused_before_simulating(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    afile = tmp_path / "afile.txt"
+    afile.write_text("keep")
+    for out, message in [
+        (afile / "dir", f"--out {afile / 'dir'}: {afile} is a file, not a directory"),
+        (afile, f"--out {afile}: that is a file; give a directory"),
+    ]:
+        for extra in ([], ["--cdisc"], ["--replicates", "2"]):
+            code, err = _run(["simulate", "two-arm-binomial", "--out", str(out), *extra], capsys)
+            assert code == 2, (out, extra)
+            assert message in err, err
+            assert err.count("\n") == 1
+    assert afile.read_text() == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile.txt"]
+
+
+def test_writers_under_a_file_raise_one_clear_error(tmp_path: Path) -> None:
+    """The Python API too: no NotADirectoryError from cleaning up a part file."""
+    from lupsim.cohort import Population, generate_cohort
+    from lupsim.errors import LupsimError
+    from lupsim.scenario import load_scenario
+    from lupsim.trial import simulate_trial
+    from lupsim.trial.cdisc import write_cdisc
+
+    afile = tmp_path / "afile.txt"
+    afile.write_text("keep")
+    cohort = generate_cohort(Population(), 10, seed=1)
+    with pytest.raises(LupsimError, match=r"could not write .*afile\.txt/x\.csv"):
+        cohort.to_csv(afile / "x.csv")
+    ds = simulate_trial(load_scenario("two-arm-binomial"), seed=1)
+    with pytest.raises(LupsimError, match=r"afile\.txt is a file, not a directory"):
+        ds.to_dir(afile / "out")
+    with pytest.raises(LupsimError, match=r"afile\.txt is a file, not a directory"):
+        ds.to_dir(afile)
+    with pytest.raises(LupsimError, match="cannot create directory"):
+        write_cdisc(ds, afile / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile.txt"]
+
+
+def test_analyse_unknown_control_lists_the_arms(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "trial"
+    assert main(["simulate", "two-arm-binomial", "--out", str(out)]) == 0
+    capsys.readouterr()
+    code, err = _run(["analyse", str(out), "--control", "Control"], capsys)
+    assert code == 2
+    assert err == (
+        f"lupsim: error: control 'Control' is not an arm of {out} (did you mean 'control'?); "
+        "its arms are control, active\n"
+    )
+    code, err = _run(["analyse", str(out), "--control", "nosuch"], capsys)
+    assert code == 2
+    assert "its arms are control, active" in err
