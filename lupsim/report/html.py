@@ -168,6 +168,8 @@ _POWER_MULTIPLES = (0.5, 0.75, 1.0, 1.25)
 _POWER_TARGETS = (0.5, 0.7, 0.85, 0.95)
 #: The largest trial a design may randomise (TrialDesign.n_randomised).
 _MAX_POWER_SIZE = 100_000
+#: Default power sizes stay below this multiple of the design's n.
+_POWER_SPAN = 4
 _DPI = 100
 
 #: Labels of the replicated per-arm endpoints (:data:`lupsim.runner.ENDPOINTS`).
@@ -236,9 +238,11 @@ def default_power_sizes(
     on: the sizes are the totals at which its normal-approximation power
     (:func:`lupsim.report.figures.analytic_power`) is 50%, 70%, 85% and 95%,
     beside the design's ``n_randomised``. So a trial powered far above 95%
-    still shows where its power would fall. Without usable rates (a disease
-    model before simulation, or no arm better than control) the sizes are
-    half, three quarters, all and five quarters of ``n_randomised``.
+    still shows where its power would fall. No size exceeds four times
+    ``n_randomised``. Without usable rates (a disease model before
+    simulation, no arm better than control, or an effect so small that even
+    50% power needs more than four times the design's n) the sizes are half,
+    three quarters, all and five quarters of ``n_randomised``.
 
     The sizes for a power are rounded to the smallest randomisation block;
     none is smaller than one block per stratum (what randomisation needs) or
@@ -279,7 +283,7 @@ def default_power_sizes(
     if best is None:
         return sorted({max(round(n * m), floor) for m in _POWER_MULTIPLES})
     h, arm = best
-    sizes = {n}
+    targets = []
     for target in _POWER_TARGETS:
         n_control = NormalIndPower().solve_power(
             effect_size=h,
@@ -288,8 +292,11 @@ def default_power_sizes(
             ratio=share[arm] / share[control],
             alternative="larger",
         )
-        sizes.add(fit(float(n_control) * sum(share.values()) / share[control]))
-    return sorted(sizes)
+        targets.append(float(n_control) * sum(share.values()) / share[control])
+    limit = _POWER_SPAN * n
+    if targets[0] > limit:  # an effect too small for this design: stay near it
+        return sorted({max(round(n * m), floor) for m in _POWER_MULTIPLES})
+    return sorted({n} | {fit(min(t, limit)) for t in targets})
 
 
 def check_power_sizes(scenario: Scenario, sizes: Iterable[int]) -> list[int]:
@@ -336,21 +343,24 @@ def check_power_sizes(scenario: Scenario, sizes: Iterable[int]) -> list[int]:
             "power_sizes: no size given; give at least one total n, e.g. 400,600,865"
         )
     out = sorted(set(out))
-    strata = 2 ** len(design.randomisation.stratify_by)
-    floor = strata * min(design.block_sizes())
     for k, n in enumerate(out):
+        if n > _MAX_POWER_SIZE:
+            raise ScenarioError(
+                f"power_sizes: {n} is too large: a trial randomises at most "
+                f"{_MAX_POWER_SIZE} patients; give smaller sizes"
+            )
         point = GridPoint(k, {"n_total": n})
         try:
-            trial = apply_grid_point(scenario, point)
-        except ScenarioError as exc:
-            raise ScenarioError(
-                f"power_sizes: {n} cannot be simulated ({exc}); give total sizes of at "
-                f"least {floor} (one block per stratum) that the design accepts"
-            ) from None
-        try:
-            _check_feasible(trial, point)
+            # The randomisation rule run_power applies: one block per stratum.
+            _check_feasible(scenario, point)
         except ScenarioError as exc:
             raise ScenarioError(f"power_sizes: {n} is too small: {exc}") from None
+        try:
+            apply_grid_point(scenario, point)
+        except ScenarioError as exc:
+            raise ScenarioError(
+                f"power_sizes: {n} cannot be simulated: {' '.join(str(exc).split())}"
+            ) from None
     return out
 
 

@@ -568,8 +568,8 @@ def test_report_without_milestones_has_no_interim_part(page: str) -> None:
     ("sizes", "message"),
     [
         ([40, 400], r"power_sizes: 40 is too small: .*at least 48 patients"),
-        ([1], r"power_sizes: 1 cannot be simulated .*must be >= 2"),
-        ([200_000], r"power_sizes: 200000 cannot be simulated .*<= 100000"),
+        ([1], r"power_sizes: 1 is too small: .*at least 48 patients"),
+        ([200_000], r"power_sizes: 200000 is too large: .* at most 100000 patients"),
         ([], "power_sizes: no size given"),
         ([400.5], "power_sizes: 400.5 is not a whole number"),
     ],
@@ -784,7 +784,20 @@ def test_default_power_sizes_bracket_50_to_95_percent_analytic_power() -> None:
 def test_default_power_sizes_without_an_effect_fall_back_to_multiples() -> None:
     design = load_scenario("two-arm-binomial").design
     assert design is not None
-    assert default_power_sizes(design, {"control": 0.5, "active": 0.4}) == [266, 399, 532, 665]
+    multiples = [266, 399, 532, 665]  # 0.5, 0.75, 1 and 1.25 x 532
+    assert default_power_sizes(design, {"control": 0.5, "active": 0.4}) == multiples
+    # 44% vs 45% needs about 38,000 patients for 50% power: more than 4 x 532.
+    assert default_power_sizes(design, {"control": 0.44, "active": 0.45}) == multiples
+
+
+def test_default_power_sizes_stay_below_four_times_the_design() -> None:
+    design = load_scenario("two-arm-binomial").design
+    assert design is not None
+    # 44% vs 50%: h = 0.1202, total n = 4 ((z_0.975 + z_power) / h)^2: 50% power
+    # at 1,062 (to a block of 4: 1,060), 70% at 1,708; 85% (2,458) and 95%
+    # (3,592) beyond 4 x 532 = 2,128, where they stop.
+    sizes = default_power_sizes(design, {"control": 0.44, "active": 0.50})
+    assert sizes == [532, 1060, 1708, 4 * 532]
 
 
 def test_tables_have_readable_headers(small_power: PowerResult) -> None:
