@@ -832,10 +832,15 @@ class DiseaseModel:
         # Uniform innovations with unit variance: the AR(1) latent is close to
         # normal, and uniforms cost a fifth of normals to draw.
         innovation = t.sd_b[:, None, :] * ((u[:, _U_BILAG] - 0.5) * _SQRT12)
-        latent = np.empty((n_int, N_BILAG_DOMAINS, n))
+        # In float64 from the start (exact conversions): the recursion then
+        # mixes no precisions, which numpy does through slower casting loops.
+        latent = innovation.astype(np.float64)
+        rho_b = t.rho_b.astype(np.float64)
+        carried = np.empty((N_BILAG_DOMAINS, n))
         prev = s.bilag_dev
         for k in range(n_int):
-            prev = np.add(t.rho_b[k] * prev, innovation[k], out=latent[k])
+            np.multiply(rho_b[k], prev, out=carried)
+            prev = np.add(carried, latent[k], out=latent[k])
         latent += s.bilag_base
         # Mild (C-only) BILAG activity: the draw against either probability
         # (starting implies staying: _MILD_START < _MILD_STAY).
@@ -937,10 +942,9 @@ class DiseaseModel:
             np.copyto(p_item, q, where=newly.take(_GENERIC_ORGAN, axis=0))
             u_item = uk[_U_ITEM]
             items = (u_item < p_item) & active.take(_GENERIC_ORGAN, axis=0)
-            # An active organ shows at least its item closest to presence
-            # (active > shown: active with no item shown).
+            # An active organ shows at least its item closest to presence.
             shown = _MEMBER_T @ items.astype(np.float32)
-            empty = np.flatnonzero(np.greater(active[:_RENAL], shown))
+            empty = np.flatnonzero(active[:_RENAL] & (shown == 0))
             if empty.size:
                 organs, rows = np.divmod(empty, n)
                 margin = p_item[:, rows] - u_item[:, rows]
@@ -1155,7 +1159,8 @@ class DiseaseModel:
         active = c.renal_active[1:]
         keep = np.where(active, f32(par.egfr_loss_per_week), f32(par.egfr_recovery_per_week))
         keep *= weeks
-        np.exp(-keep, out=keep)
+        np.negative(keep, out=keep)
+        np.exp(keep, out=keep)
         # Over an interval the reversible loss r moves towards its level
         # (exactly, for a state constant over it): r <- r keep + level (1 - keep).
         step = active * f32(rho * cm.EGFR_NEPHRITIS_LOSS)
@@ -1177,7 +1182,9 @@ class DiseaseModel:
         value = recovered - reversible
         value -= lost
         value *= noise[1:]
-        np.clip(value, f32(cm.EGFR_MIN), f32(cm.EGFR_MAX), out=value)
+        # Clipped by two ufuncs (np.clip's checks cost more).
+        np.maximum(value, f32(cm.EGFR_MIN), out=value)
+        np.minimum(value, f32(cm.EGFR_MAX), out=value)
         np.round(value, 1, out=c.egfr[1:])
 
     def dropout(
@@ -1201,7 +1208,9 @@ class DiseaseModel:
             in :data:`DROPOUT_REASONS`), each ``(visits - 1, n)``.
         """
         d = self.discontinuation
-        scale = intervals.T / 28.0
+        # Visit-major in memory like the course, so the arithmetic below runs
+        # over contiguous rows.
+        scale = np.divide(intervals.T, 28.0, order="C")
         # Lack of efficacy as patients and physicians see it: no clinically
         # meaningful (>= 4-point) improvement from baseline.
         no_gain = course.selena[1:] > self.state.selena_baseline - 4

@@ -218,9 +218,10 @@ def _enrol(
                 pos = pos[pos < b.screened]
             if t0 + 7.0 * weeks > _MAX_ENROLMENT_DAYS:
                 raise ScenarioError(
-                    f"design.enrolment: after {_MAX_ENROLMENT_DAYS / 365:.0f} years only "
-                    f"{got} of {target} patients were enrolled; raise "
-                    "screening_rate_per_site_week or sites, or relax the eligibility rules"
+                    f"scenario {scenario.where()}: design.enrolment: after "
+                    f"{_MAX_ENROLMENT_DAYS / 365:.0f} years only {got} of {target} patients "
+                    "were enrolled; raise screening_rate_per_site_week or sites, or relax "
+                    "the eligibility rules"
                 )
             yield env.timeout(7.0 * (weeks + 1))
             if pos.size >= need:
@@ -408,7 +409,7 @@ def simulate_trial(
     design = scenario.design
     if design is None:
         raise ScenarioError(
-            f"scenario {scenario.name!r} has no [design] table; add one to simulate a trial"
+            f"scenario {scenario.where()} has no [design] table; add one to simulate a trial"
         )
     if design.outcome == "binomial":
         # No disease model: each arm's response is drawn with its rate. The
