@@ -44,21 +44,13 @@ def _type_name(annotation: Any) -> str:
     return str(annotation)
 
 
-def _constraints(annotation: Any) -> list[Any]:
-    """Constraint metadata hidden inside Annotated members of a type."""
-    out: list[Any] = []
-    if get_origin(annotation) is typing.Annotated:
-        for meta in get_args(annotation)[1:]:
-            out.extend(meta.metadata if isinstance(meta, FieldInfo) else [meta])
-    for arg in get_args(annotation):
-        if get_origin(annotation) is not dict:  # a dict's constraints are on its values
-            out.extend(_constraints(arg))
-    return out
-
-
-def _range(info: FieldInfo) -> str:
+def _limits(metadata: list[Any], text: bool = False) -> list[str]:
+    """``>= 0``, ``<= 100``, ``at least 2 entries`` from constraint metadata."""
     parts = []
-    for meta in [*info.metadata, *_constraints(info.annotation)]:
+    for meta in metadata:
+        if isinstance(meta, FieldInfo):
+            parts.extend(_limits(meta.metadata, text))
+            continue
         for attr, op in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
             value = getattr(meta, attr, None)
             if value is not None:
@@ -67,8 +59,99 @@ def _range(info: FieldInfo) -> str:
                 )
         min_length = getattr(meta, "min_length", None)
         if min_length:
-            parts.append(f"at least {min_length} item(s)")
-    return ", ".join(parts)
+            unit = "character" if text else "entr"
+            plural = ("s" if min_length > 1 else "") if text else ("ies" if min_length > 1 else "y")
+            parts.append(f"at least {min_length} {unit}{plural}")
+    return parts
+
+
+def _strip(annotation: Any) -> tuple[Any, list[Any]]:
+    """The type under ``Optional`` and ``Annotated``, with the Annotated metadata."""
+    metadata: list[Any] = []
+    while True:
+        origin, args = get_origin(annotation), get_args(annotation)
+        if origin is typing.Annotated:
+            metadata.extend(args[1:])
+            annotation = args[0]
+        elif origin in (typing.Union, types.UnionType) and type(None) in args:
+            rest = [a for a in args if a is not type(None)]
+            if len(rest) != 1:
+                return annotation, metadata
+            annotation = rest[0]
+        else:
+            return annotation, metadata
+
+
+def _element_limits(annotation: Any) -> list[str]:
+    """Constraints on the items of a list, the values of a table, or a union's members."""
+    bare, _ = _strip(annotation)
+    origin, args = get_origin(bare), get_args(bare)
+    if origin is tuple and args:
+        members = [args[0]] if args[-1] is Ellipsis else list(args)
+    elif origin is dict:
+        members = [args[1]]
+    else:
+        return []
+    parts: list[str] = []
+    for member in members:
+        inner, metadata = _strip(member)
+        found = _limits(metadata)
+        for arg in get_args(inner):  # a union of members, e.g. a percentage or a bound
+            found += _limits(_strip(arg)[1])
+        parts += [p for p in found if p not in parts]
+    return parts
+
+
+def _kind_range(annotation: Any) -> str:
+    """The range a field's type implies when it has no numeric constraint."""
+    bare, _ = _strip(annotation)
+    origin, args = get_origin(bare), get_args(bare)
+    if origin is typing.Literal:
+        return "one of the values listed"
+    if _nested(bare):
+        return "see table"
+    if bare is bool:
+        return "true or false"
+    if bare is str:
+        return "any text"
+    if origin is tuple and args and _strip(args[0])[0] is str:
+        return "any text"
+    return "any number" if bare in (int, float) else "see meaning"
+
+
+def _extra(info: FieldInfo) -> dict[str, Any]:
+    extra = info.json_schema_extra
+    return extra if isinstance(extra, dict) else {}
+
+
+def _unit(model: type[BaseModel], name: str, info: FieldInfo) -> str:
+    unit = _extra(info).get("unit")
+    if not unit:
+        raise ValueError(
+            f"{model.__name__}.{name} has no unit: give its Field "
+            "json_schema_extra=meta(unit) (lupsim.cohort.population.meta)"
+        )
+    return str(unit)
+
+
+def _range(info: FieldInfo) -> str:
+    """Every value a field accepts: its constraints, then what they cannot say."""
+    bare, metadata = _strip(info.annotation)
+    out = []
+    own = _limits([*info.metadata, *metadata], text=bare is str)
+    if own:
+        out.append(", ".join(own))
+    items = _element_limits(info.annotation)
+    if items:
+        out.append("each " + ", ".join(items))
+    allowed = _extra(info).get("allowed")
+    if allowed:
+        out.append(str(allowed))
+    if own == ["at least 1 character"] and not allowed:
+        return "any non-empty text"
+    if not out or (not items and not allowed and own and own[0].startswith("at least")):
+        out.append(_kind_range(info.annotation))
+    return "; ".join(out).replace("variables.md", "[variables.md](variables.md)")
 
 
 def _default(info: FieldInfo) -> str:
@@ -79,6 +162,8 @@ def _default(info: FieldInfo) -> str:
     value = info.default
     if value is None:
         return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, tuple):
         return "[" + ", ".join(f"{v:g}" if isinstance(v, float) else repr(v) for v in value) + "]"
     if isinstance(value, float):
@@ -123,21 +208,27 @@ def scenario_schema_markdown() -> str:
         "runs: a bad file gets one message listing every problem with its path. Percentages",
         'are on 0-100; a figure published as a bound is written as a string such as `"<16"`.',
         "Rules (eligibility, stratification) use the variables of [variables.md](variables.md).",
+        "Every key has a unit (`—` for text, choices, flags and tables) and the values it",
+        "accepts; `each` applies to every item of a list or every value of a table.",
         "",
     ]
     for model in _models(Scenario):
         title = "scenario (top level)" if model is Scenario else model.__name__
         lines += [f"## {model.__name__}", ""]
-        doc = (model.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+        doc = " ".join((model.__doc__ or "").strip().split("\n\n")[0].split())
         if doc and model is not Scenario:
             lines += [doc, ""]
         elif model is Scenario:
             lines += [f"The {title}.", ""]
-        lines += ["| key | type | default | allowed | meaning |", "|---|---|---|---|---|"]
+        lines += [
+            "| key | type | unit | default | allowed | meaning |",
+            "|---|---|---|---|---|---|",
+        ]
         for name, info in model.model_fields.items():
+            allowed = _range(info).replace("|", "\\|")
             lines.append(
-                f"| `{name}` | {_type_name(info.annotation)} | {_default(info)} | "
-                f"{_range(info)} | {info.description or ''} |"
+                f"| `{name}` | {_type_name(info.annotation)} | {_unit(model, name, info)} | "
+                f"{_default(info)} | {allowed} | {info.description or ''} |"
             )
         lines.append("")
     return "\n".join(lines)

@@ -28,6 +28,7 @@ from lupsim.cohort.population import (
     Population,
     format_validation_error,
     join_problem,
+    meta,
     population_problems,
 )
 from lupsim.errors import ScenarioError, did_you_mean
@@ -44,18 +45,40 @@ class Scenario(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(description="short name, e.g. 'bliss52'")
-    title: str = Field("", description="one-line title")
-    description: str = Field("", description="what the scenario is for")
-    source: str | None = Field(None, description="publication the figures come from")
-    population: Population = Field(default_factory=Population)
-    eligibility: Eligibility | None = Field(None, description="inclusion and exclusion rules")
-    design: TrialDesign | None = Field(None, description="the trial design")
-    disease: DiseaseSettings | None = Field(
-        None, description="overrides of the disease-model parameters"
+    name: str = Field(
+        min_length=1, description="short name, e.g. 'bliss52'", json_schema_extra=meta("—")
     )
-    pkpd: PKPDSettings | None = Field(None, description="overrides of the drug's PK/PD")
-    analysis: AnalysisPlan | None = Field(None, description="the statistical analysis plan")
+    title: str = Field("", description="one-line title", json_schema_extra=meta("—", "any text"))
+    description: str = Field(
+        "", description="what the scenario is for", json_schema_extra=meta("—", "any text")
+    )
+    source: str | None = Field(
+        None,
+        description="publication the figures come from",
+        json_schema_extra=meta("—", "any text"),
+    )
+    population: Population = Field(
+        default_factory=Population,
+        description="the published baseline figures (Table 1) the cohort reproduces",
+        json_schema_extra=meta("—"),
+    )
+    eligibility: Eligibility | None = Field(
+        None,
+        description="inclusion, exclusion and enrichment rules (include, exclude, enrich)",
+        json_schema_extra=meta("—"),
+    )
+    design: TrialDesign | None = Field(
+        None, description="the trial design", json_schema_extra=meta("—")
+    )
+    disease: DiseaseSettings | None = Field(
+        None, description="overrides of the disease-model parameters", json_schema_extra=meta("—")
+    )
+    pkpd: PKPDSettings | None = Field(
+        None, description="overrides of the drug's PK/PD", json_schema_extra=meta("—")
+    )
+    analysis: AnalysisPlan | None = Field(
+        None, description="the statistical analysis plan", json_schema_extra=meta("—")
+    )
 
     # Where the scenario was read from: not a field, so it is in no dump, hash
     # of the content or cache key, and two copies of one file compare equal.

@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lupsim.analysis.binary import BINARY_ENDPOINTS
+from lupsim.cohort.population import meta
 
 __all__ = ["METHODS", "AnalysisPlan", "AnalysisSpec", "Interim"]
 
@@ -28,6 +29,13 @@ METHODS: dict[str, tuple[str, ...]] = {
     "sledai_change": ("ancova", "mixed_model", "gee"),
     "time_to_severe_flare": ("cox",),
 }
+ENDPOINTS_ALLOWED = "one of " + ", ".join(
+    [*BINARY_ENDPOINTS, "sledai_change", "time_to_severe_flare"]
+)
+METHOD_ALLOWED = "; ".join(
+    f"{', '.join(methods)} for {'a binary endpoint' if kind == 'binary' else kind}"
+    for kind, methods in METHODS.items()
+)
 Method = Literal[
     "logistic",
     "logistic_unadjusted",
@@ -51,10 +59,18 @@ class AnalysisSpec(_Frozen):
         "sri4",
         description="a binary endpoint (sri4 ... sri8, bicla, lldas, perr, crr, ...), "
         "'sledai_change' or 'time_to_severe_flare'",
+        json_schema_extra=meta("—", ENDPOINTS_ALLOWED),
     )
-    method: Method = Field("logistic", description="statistical method")
+    method: Method = Field(
+        "logistic", description="statistical method", json_schema_extra=meta("—", METHOD_ALLOWED)
+    )
     week: float | None = Field(
-        None, strict=True, gt=0, le=520, description="visit week (default: the primary week)"
+        None,
+        strict=True,
+        gt=0,
+        le=520,
+        description="visit week (default: the primary week)",
+        json_schema_extra=meta("weeks"),
     )
 
     @model_validator(mode="after")
@@ -81,13 +97,23 @@ class Interim(_Frozen):
     """
 
     spending: Literal["obf", "pocock"] = Field(
-        "obf", description="alpha spending: O'Brien-Fleming-like or Pocock-like"
+        "obf",
+        description="alpha spending: O'Brien-Fleming-like or Pocock-like",
+        json_schema_extra=meta("—"),
     )
     futility_beta: float | None = Field(
-        None, strict=True, gt=0, lt=1, description="beta to spend on non-binding futility"
+        None,
+        strict=True,
+        gt=0,
+        lt=1,
+        description="beta to spend on non-binding futility",
+        json_schema_extra=meta("probability"),
     )
     stop_for_futility: bool = Field(
-        False, strict=True, description="stop the simulated trial at a futility boundary"
+        False,
+        strict=True,
+        description="stop the simulated trial at a futility boundary",
+        json_schema_extra=meta("—"),
     )
 
 
@@ -95,18 +121,32 @@ class AnalysisPlan(_Frozen):
     """The statistical analysis plan of a trial."""
 
     alpha: float = Field(
-        0.05, strict=True, gt=0, lt=1, description="significance level (two-sided by default)"
+        0.05,
+        strict=True,
+        gt=0,
+        lt=1,
+        description="significance level (two-sided by default)",
+        json_schema_extra=meta("probability"),
     )
-    sided: Literal["two", "one"] = Field("two", description="two-sided or one-sided tests")
-    primary: AnalysisSpec = Field(default_factory=AnalysisSpec, description="primary analysis")
-    secondary: tuple[AnalysisSpec, ...] = Field((), description="secondary analyses")
+    sided: Literal["two", "one"] = Field(
+        "two", description="two-sided or one-sided tests", json_schema_extra=meta("—")
+    )
+    primary: AnalysisSpec = Field(
+        default_factory=AnalysisSpec, description="primary analysis", json_schema_extra=meta("—")
+    )
+    secondary: tuple[AnalysisSpec, ...] = Field(
+        (), description="secondary analyses", json_schema_extra=meta("—")
+    )
     multiplicity: Literal["none", "bonferroni", "holm", "hochberg", "fixed_sequence"] = Field(
         "none",
         description="procedure over the primary comparisons (each active arm vs control); "
         "fixed_sequence tests the arms from the last to the first",
+        json_schema_extra=meta("—"),
     )
     interim: Interim | None = Field(
-        None, description="group-sequential boundaries at the design's milestones"
+        None,
+        description="group-sequential boundaries at the design's milestones",
+        json_schema_extra=meta("—"),
     )
 
     @property

@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from lupsim.cohort.columns import RANDOMISATION_VARIABLES, VARIABLES, PatientView
-from lupsim.cohort.population import _JOIN  # several problems in one pydantic message
+from lupsim.cohort.population import _JOIN, meta  # _JOIN: several problems in one message
 from lupsim.errors import did_you_mean
 
 __all__ = ["Eligibility", "Rule", "ScreeningResult", "parse_rule"]
@@ -193,12 +193,21 @@ class Eligibility(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    include: tuple[RuleText, ...] = Field((), description="rules every patient must meet")
-    exclude: tuple[RuleText, ...] = Field((), description="rules that exclude a patient")
+    include: tuple[RuleText, ...] = Field(
+        (),
+        description="rules every patient must meet",
+        json_schema_extra=meta("—", "rules over the variables of variables.md"),
+    )
+    exclude: tuple[RuleText, ...] = Field(
+        (),
+        description="rules that exclude a patient",
+        json_schema_extra=meta("—", "rules over the variables of variables.md"),
+    )
     enrich: tuple[RuleText, ...] = Field(
         (),
         description="further rules every patient must meet, applied after include and "
         "exclude; the population's figures describe patients screened without them",
+        json_schema_extra=meta("—", "rules over the variables of variables.md"),
     )
 
     @model_validator(mode="after")

@@ -30,6 +30,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    JsonValue,
     ValidationError,
     model_validator,
 )
@@ -45,10 +46,33 @@ __all__ = [
     "expected",
     "format_validation_error",
     "join_problem",
+    "meta",
     "parse_bound",
     "population_problems",
     "shown",
 ]
+
+
+def meta(unit: str, allowed: str | None = None, example: str | None = None) -> dict[str, JsonValue]:
+    """Documentation of a scenario-file field kept beside its constraints.
+
+    ``unit`` is shown in docs/scenario-schema.md (``"—"`` for text, flags,
+    names and tables); ``allowed`` states a range the constraints cannot
+    express (a rule, a name, a cross-field check); ``example`` is how a list
+    is written, for messages.
+
+    Examples
+    --------
+    >>> meta("weeks", example="[24, 44]")
+    {'unit': 'weeks', 'example': '[24, 44]'}
+    """
+    out: dict[str, JsonValue] = {"unit": unit}
+    if allowed is not None:
+        out["allowed"] = allowed
+    if example is not None:
+        out["example"] = example
+    return out
+
 
 # strict: a boolean or a quoted number in a scenario file is a mistake, not 1.0 or 90.
 Pct = Annotated[float, Field(strict=True, ge=0, le=100, description="percentage, 0-100")]
@@ -68,8 +92,12 @@ class Bound(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    relation: Literal["<", "<=", ">", ">="]
-    value: float = Field(strict=True, ge=0, le=100)
+    relation: Literal["<", "<=", ">", ">="] = Field(
+        description="how the figure relates to the value", json_schema_extra=meta("—")
+    )
+    value: float = Field(
+        strict=True, ge=0, le=100, description="the published bound", json_schema_extra=meta("%")
+    )
 
     def holds(self, x: float) -> bool:
         """Whether ``x`` satisfies the bound.
@@ -146,67 +174,174 @@ class Population(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
-    name: str = Field("custom", description="short name of the population")
-    source: str | None = Field(None, description="publication the figures come from")
-
-    female_pct: Pct | None = Field(None, description="% female (0-100)")
-    age_mean: float | None = Field(None, strict=True, gt=0, lt=100, description="mean age, years")
-    age_sd: float | None = Field(None, strict=True, gt=0, lt=40, description="SD of age, years")
-    age_min: float = Field(
-        18, strict=True, ge=0, lt=100, description="youngest age generated, years"
+    name: str = Field(
+        "custom",
+        description="short name of the population",
+        json_schema_extra=meta("—", "any text"),
     )
-    age_max: float = Field(75, strict=True, gt=0, le=100, description="oldest age generated, years")
+    source: str | None = Field(
+        None,
+        description="publication the figures come from",
+        json_schema_extra=meta("—", "any text"),
+    )
+
+    female_pct: Pct | None = Field(
+        None, description="% female (0-100)", json_schema_extra=meta("%")
+    )
+    age_mean: float | None = Field(
+        None,
+        strict=True,
+        gt=0,
+        lt=100,
+        description="mean age, years",
+        json_schema_extra=meta("years", "between age_min and age_max"),
+    )
+    age_sd: float | None = Field(
+        None,
+        strict=True,
+        gt=0,
+        lt=40,
+        description="SD of age, years",
+        json_schema_extra=meta("years"),
+    )
+    age_min: float = Field(
+        18,
+        strict=True,
+        ge=0,
+        lt=100,
+        description="youngest age generated, years",
+        json_schema_extra=meta("years", "below age_max"),
+    )
+    age_max: float = Field(
+        75,
+        strict=True,
+        gt=0,
+        le=100,
+        description="oldest age generated, years",
+        json_schema_extra=meta("years"),
+    )
     race_pct: dict[RaceGroup, Pct] | None = Field(
-        None, description="% of each race group; shares sum to 100 (+/- 1 for rounding)"
+        None,
+        description="% of each race group; shares sum to 100 (+/- 1 for rounding)",
+        json_schema_extra=meta("%", "shares sum to 100 (+/- 1)"),
     )
     region_pct: dict[Region, Pct] | None = Field(
-        None, description="% enrolled in each region; shares sum to 100 (+/- 1)"
+        None,
+        description="% enrolled in each region; shares sum to 100 (+/- 1)",
+        json_schema_extra=meta("%", "shares sum to 100 (+/- 1)"),
     )
     disease_duration_mean: float | None = Field(
-        None, strict=True, gt=0, lt=60, description="mean disease duration, years"
+        None,
+        strict=True,
+        gt=0,
+        lt=60,
+        description="mean disease duration, years",
+        json_schema_extra=meta("years"),
     )
     disease_duration_sd: float | None = Field(
-        None, strict=True, gt=0, lt=60, description="SD of disease duration, years"
+        None,
+        strict=True,
+        gt=0,
+        lt=60,
+        description="SD of disease duration, years",
+        json_schema_extra=meta("years"),
     )
     sledai_mean: float | None = Field(
-        None, strict=True, ge=0, le=105, description="mean SELENA-SLEDAI"
+        None,
+        strict=True,
+        ge=0,
+        le=105,
+        description="mean SELENA-SLEDAI",
+        json_schema_extra=meta("SELENA-SLEDAI points"),
     )
     sledai_sd: float | None = Field(
-        None, strict=True, gt=0, le=50, description="SD of SELENA-SLEDAI"
+        None,
+        strict=True,
+        gt=0,
+        le=50,
+        description="SD of SELENA-SLEDAI",
+        json_schema_extra=meta("SELENA-SLEDAI points"),
     )
-    pga_mean: float | None = Field(None, strict=True, ge=0, le=3, description="mean PGA, 0-3")
-    bilag_any_a_pct: Pct | None = Field(None, description="% with >= 1 BILAG A domain")
-    bilag_a_or_2b_pct: Pct | None = Field(None, description="% with >= 1 BILAG A or >= 2 B")
+    pga_mean: float | None = Field(
+        None,
+        strict=True,
+        ge=0,
+        le=3,
+        description="mean PGA, 0-3",
+        json_schema_extra=meta("PGA points"),
+    )
+    bilag_any_a_pct: Pct | None = Field(
+        None,
+        description="% with >= 1 BILAG A domain",
+        json_schema_extra=meta("%", "at most bilag_a_or_2b_pct"),
+    )
+    bilag_a_or_2b_pct: Pct | None = Field(
+        None, description="% with >= 1 BILAG A or >= 2 B", json_schema_extra=meta("%")
+    )
     sdi_mean: float | None = Field(
-        None, strict=True, ge=0, le=20, description="mean SLICC damage index"
+        None,
+        strict=True,
+        ge=0,
+        le=20,
+        description="mean SLICC damage index",
+        json_schema_extra=meta("SDI points"),
     )
-    ana_pct: Pct | None = Field(None, description="% ANA >= 1:80")
-    anti_dsdna_pct: Pct | None = Field(None, description="% anti-dsDNA >= 30 IU/mL")
-    low_c3_pct: Pct | None = Field(None, description="% C3 < 90 mg/dL")
-    low_c4_pct: Pct | None = Field(None, description="% C4 < 16 mg/dL")
+    ana_pct: Pct | None = Field(None, description="% ANA >= 1:80", json_schema_extra=meta("%"))
+    anti_dsdna_pct: Pct | None = Field(
+        None, description="% anti-dsDNA >= 30 IU/mL", json_schema_extra=meta("%")
+    )
+    low_c3_pct: Pct | None = Field(None, description="% C3 < 90 mg/dL", json_schema_extra=meta("%"))
+    low_c4_pct: Pct | None = Field(None, description="% C4 < 16 mg/dL", json_schema_extra=meta("%"))
     serologically_active_pct: Pct | None = Field(
-        None, description="% anti-dsDNA positive and low C3 or C4"
+        None,
+        description="% anti-dsDNA positive and low C3 or C4",
+        json_schema_extra=meta("%", "at most anti_dsdna_pct"),
     )
-    proteinuria_ge_2g_pct: Pct | None = Field(None, description="% proteinuria >= 2 g/24 h")
+    proteinuria_ge_2g_pct: Pct | None = Field(
+        None, description="% proteinuria >= 2 g/24 h", json_schema_extra=meta("%")
+    )
     proteinuria_ge_3g_pct: Pct | None = Field(
-        None, description="% proteinuria >= 3 g/24 h (uPCR >= 3 g/g; lupus nephritis trials)"
+        None,
+        description="% proteinuria >= 3 g/24 h (uPCR >= 3 g/g; lupus nephritis trials)",
+        json_schema_extra=meta("%", "at most proteinuria_ge_2g_pct"),
     )
-    egfr_ge_90_pct: Pct | None = Field(None, description="% eGFR >= 90 mL/min/1.73 m2")
-    prednisone_pct: Pct | None = Field(None, description="% on prednisone")
+    egfr_ge_90_pct: Pct | None = Field(
+        None, description="% eGFR >= 90 mL/min/1.73 m2", json_schema_extra=meta("%")
+    )
+    prednisone_pct: Pct | None = Field(
+        None, description="% on prednisone", json_schema_extra=meta("%")
+    )
     prednisone_mean_mg: float | None = Field(
-        None, strict=True, gt=0, le=100, description="mean prednisone dose among users, mg/day"
+        None,
+        strict=True,
+        gt=0,
+        le=100,
+        description="mean prednisone dose among users, mg/day",
+        json_schema_extra=meta("mg/day"),
     )
     prednisone_sd_mg: float | None = Field(
-        None, strict=True, gt=0, le=100, description="SD of prednisone dose among users, mg/day"
+        None,
+        strict=True,
+        gt=0,
+        le=100,
+        description="SD of prednisone dose among users, mg/day",
+        json_schema_extra=meta("mg/day"),
     )
     prednisone_gt_7_5_pct: Pct | None = Field(
-        None, description="% of all patients on > 7.5 mg/day prednisone"
+        None,
+        description="% of all patients on > 7.5 mg/day prednisone",
+        json_schema_extra=meta("%", "at most prednisone_pct"),
     )
-    antimalarial_pct: Pct | None = Field(None, description="% on antimalarials")
-    immunosuppressant_pct: Pct | None = Field(None, description="% on immunosuppressants")
+    antimalarial_pct: Pct | None = Field(
+        None, description="% on antimalarials", json_schema_extra=meta("%")
+    )
+    immunosuppressant_pct: Pct | None = Field(
+        None, description="% on immunosuppressants", json_schema_extra=meta("%")
+    )
     domain_pct: dict[OrganDomain, PctOrBound] | None = Field(
         None,
         description="% with each SELENA-SLEDAI organ domain active; a number or a bound '<16'",
+        json_schema_extra=meta("%", 'or a bound in quotes such as "<16"'),
     )
 
     @model_validator(mode="after")

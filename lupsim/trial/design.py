@@ -38,7 +38,12 @@ __all__ = [
     "design_problems",
 ]
 
-from lupsim.cohort.population import _JOIN  # several problems in one pydantic message
+from lupsim.cohort.population import _JOIN, meta  # _JOIN: several problems in one message
+
+# Items of lists of days and weeks: strict (a quoted number or a boolean is a
+# mistake), bounded above here and checked for order by each table.
+Day = Annotated[float, Field(strict=True, le=2000)]
+Week = Annotated[float, Field(strict=True, le=520)]
 
 
 class _Frozen(BaseModel):
@@ -54,20 +59,43 @@ class Arm(_Frozen):
     every 28 days to week 48).
     """
 
-    name: str = Field(min_length=1, description="arm label, e.g. 'placebo'")
-    drug: Literal["placebo", "anti_baff"] = Field("placebo", description="study drug")
-    route: Literal["iv", "sc"] = Field("iv", description="route of the study drug")
+    name: str = Field(
+        min_length=1, description="arm label, e.g. 'placebo'", json_schema_extra=meta("—")
+    )
+    drug: Literal["placebo", "anti_baff"] = Field(
+        "placebo", description="study drug", json_schema_extra=meta("—")
+    )
+    route: Literal["iv", "sc"] = Field(
+        "iv", description="route of the study drug", json_schema_extra=meta("—")
+    )
     dose_mg_per_kg: float | None = Field(
-        None, strict=True, gt=0, le=100, description="IV dose, mg/kg (anti_baff, route iv)"
+        None,
+        strict=True,
+        gt=0,
+        le=100,
+        description="IV dose, mg/kg (anti_baff, route iv)",
+        json_schema_extra=meta("mg/kg"),
     )
     dose_mg: float | None = Field(
-        None, strict=True, gt=0, le=5000, description="fixed dose, mg (anti_baff, route sc)"
+        None,
+        strict=True,
+        gt=0,
+        le=5000,
+        description="fixed dose, mg (anti_baff, route sc)",
+        json_schema_extra=meta("mg"),
     )
-    loading_days: tuple[float, ...] = Field(
-        (0.0, 14.0, 28.0), description="days of the first doses after randomisation"
+    loading_days: tuple[Day, ...] = Field(
+        (0.0, 14.0, 28.0),
+        description="days of the first doses after randomisation",
+        json_schema_extra=meta("days", "increasing"),
     )
     interval_days: float = Field(
-        28.0, strict=True, gt=0, le=365, description="days between later doses"
+        28.0,
+        strict=True,
+        gt=0,
+        le=365,
+        description="days between later doses",
+        json_schema_extra=meta("days"),
     )
     response_rate: float | None = Field(
         None,
@@ -75,9 +103,15 @@ class Arm(_Frozen):
         ge=0,
         le=1,
         description="probability of response in a binomial design (outcome = 'binomial')",
+        json_schema_extra=meta("probability"),
     )
     last_dose_day: float = Field(
-        336.0, strict=True, ge=0, le=2000, description="day of the last dose"
+        336.0,
+        strict=True,
+        ge=0,
+        le=2000,
+        description="day of the last dose",
+        json_schema_extra=meta("days", "not after the last visit"),
     )
 
     @model_validator(mode="after")
@@ -124,34 +158,71 @@ class Randomisation(_Frozen):
     """
 
     stratify_by: tuple[RuleText, ...] = Field(
-        (), description="yes/no rules, e.g. 'selena_sledai >= 10'"
+        (),
+        description="yes/no rules, e.g. 'selena_sledai >= 10'",
+        json_schema_extra=meta("—", "yes/no rules over the variables of variables.md"),
     )
     block_sizes: tuple[StrictInt, ...] = Field(
-        (), description="permuted block sizes (default: two allocation totals)"
+        (),
+        description="permuted block sizes (default: two allocation totals)",
+        json_schema_extra=meta(
+            "patients", "each a multiple of the allocation total", example="[6]"
+        ),
     )
 
 
 class Enrolment(_Frozen):
     """Sites, their activation, and arrival of candidates for screening."""
 
-    sites: int = Field(90, strict=True, ge=1, le=5000, description="number of sites")
-    activation_weeks: tuple[float, float] = Field(
-        (0.0, 26.0), description="sites open uniformly between these weeks"
+    sites: int = Field(
+        90,
+        strict=True,
+        ge=1,
+        le=5000,
+        description="number of sites",
+        json_schema_extra=meta("sites"),
+    )
+    activation_weeks: tuple[Week, Week] = Field(
+        (0.0, 26.0),
+        description="sites open uniformly between these weeks",
+        json_schema_extra=meta("weeks", "0 <= first <= last"),
     )
     screening_rate_per_site_week: float = Field(
-        0.12, strict=True, gt=0, le=50, description="candidates screened per open site per week"
+        0.12,
+        strict=True,
+        gt=0,
+        le=50,
+        description="candidates screened per open site per week",
+        json_schema_extra=meta("patients/site/week"),
     )
-    screening_days: tuple[float, float] = Field(
-        (7.0, 35.0), description="screening period before randomisation, days (min, max)"
+    screening_days: tuple[Day, Day] = Field(
+        (7.0, 35.0),
+        description="screening period before randomisation, days (min, max)",
+        json_schema_extra=meta("days", "0 <= min <= max"),
     )
     infusion_chairs_per_site: int | None = Field(
-        None, strict=True, ge=1, le=100, description="chairs per site; None means unlimited"
+        None,
+        strict=True,
+        ge=1,
+        le=100,
+        description="chairs per site; None means unlimited",
+        json_schema_extra=meta("chairs"),
     )
     infusion_hours: float = Field(
-        1.0, strict=True, gt=0, le=12, description="duration of one infusion, h"
+        1.0,
+        strict=True,
+        gt=0,
+        le=12,
+        description="duration of one infusion, h",
+        json_schema_extra=meta("hours"),
     )
     clinic_hours: float = Field(
-        8.0, strict=True, gt=0, le=24, description="hours a site infuses per day"
+        8.0,
+        strict=True,
+        gt=0,
+        le=24,
+        description="hours a site infuses per day",
+        json_schema_extra=meta("hours/day"),
     )
 
     @model_validator(mode="after")
@@ -182,18 +253,36 @@ class SteroidProtocol(_Frozen):
         ge=0,
         le=1,
         description="chance per visit that a responding patient tapers",
+        json_schema_extra=meta("probability per visit"),
     )
     taper_step_mg: float = Field(
-        2.5, strict=True, gt=0, le=20, description="mg/day removed per taper step"
+        2.5,
+        strict=True,
+        gt=0,
+        le=20,
+        description="mg/day removed per taper step",
+        json_schema_extra=meta("mg/day"),
     )
     taper_floor_mg: float = Field(
-        5.0, strict=True, ge=0, le=40, description="taper stops at this dose"
+        5.0,
+        strict=True,
+        ge=0,
+        le=40,
+        description="taper stops at this dose",
+        json_schema_extra=meta("mg/day"),
     )
-    forced_taper_weeks: tuple[float, float] | None = Field(
-        None, description="window (weeks) in which doses above the target must be tapered"
+    forced_taper_weeks: tuple[Week, Week] | None = Field(
+        None,
+        description="window (weeks) in which doses above the target must be tapered",
+        json_schema_extra=meta("weeks", "0 <= start <= end", example="[24, 44]"),
     )
     forced_taper_target_mg: float = Field(
-        7.5, strict=True, ge=0, le=40, description="target dose of the forced taper, mg/day"
+        7.5,
+        strict=True,
+        ge=0,
+        le=40,
+        description="target dose of the forced taper, mg/day",
+        json_schema_extra=meta("mg/day"),
     )
     flare_increase_probability: float = Field(
         0.2,
@@ -201,9 +290,15 @@ class SteroidProtocol(_Frozen):
         ge=0,
         le=1,
         description="chance a mild/moderate flare is treated with more prednisone",
+        json_schema_extra=meta("probability"),
     )
     flare_increase_mg: float = Field(
-        5.0, strict=True, ge=0, le=60, description="mg/day added for a mild/moderate flare"
+        5.0,
+        strict=True,
+        ge=0,
+        le=60,
+        description="mg/day added for a mild/moderate flare",
+        json_schema_extra=meta("mg/day"),
     )
     severe_flare_mg_per_kg: float = Field(
         0.5,
@@ -211,9 +306,12 @@ class SteroidProtocol(_Frozen):
         ge=0,
         le=2,
         description="prednisone dose (mg/kg/day) given for a severe flare",
+        json_schema_extra=meta("mg/kg/day"),
     )
-    failure_window_weeks: tuple[float, float] = Field(
-        (44.0, 52.0), description="weeks in which a dose above baseline is treatment failure"
+    failure_window_weeks: tuple[Week, Week] = Field(
+        (44.0, 52.0),
+        description="weeks in which a dose above baseline is treatment failure",
+        json_schema_extra=meta("weeks", "0 <= start <= end"),
     )
 
 
@@ -228,7 +326,10 @@ class Rescue(_Frozen):
     """
 
     severe_flare_is_failure: bool = Field(
-        False, strict=True, description="every severe flare is a treatment failure"
+        False,
+        strict=True,
+        description="every severe flare is a treatment failure",
+        json_schema_extra=meta("—"),
     )
     new_immunosuppressant_probability: float = Field(
         0.15,
@@ -236,6 +337,7 @@ class Rescue(_Frozen):
         ge=0,
         le=1,
         description="chance a severe flare also starts an immunosuppressant",
+        json_schema_extra=meta("probability"),
     )
 
 
@@ -250,10 +352,20 @@ class Discontinuation(_Frozen):
     """
 
     withdrawal_per_4w: float = Field(
-        0.00126, strict=True, ge=0, le=1, description="consent withdrawal, lost to follow-up, other"
+        0.00126,
+        strict=True,
+        ge=0,
+        le=1,
+        description="consent withdrawal, lost to follow-up, other",
+        json_schema_extra=meta("probability per 4 weeks"),
     )
     adverse_event_per_4w: float = Field(
-        0.005, strict=True, ge=0, le=1, description="adverse events (same in every arm)"
+        0.005,
+        strict=True,
+        ge=0,
+        le=1,
+        description="adverse events (same in every arm)",
+        json_schema_extra=meta("probability per 4 weeks"),
     )
     lack_of_efficacy_per_4w: float = Field(
         0.0187,
@@ -261,6 +373,7 @@ class Discontinuation(_Frozen):
         ge=0,
         le=1,
         description="added while SELENA-SLEDAI has not fallen by >= 4 points",
+        json_schema_extra=meta("probability per 4 weeks"),
     )
     after_severe_flare: float = Field(
         0.10,
@@ -268,6 +381,7 @@ class Discontinuation(_Frozen):
         ge=0,
         le=1,
         description="chance of leaving at the visit of a severe flare",
+        json_schema_extra=meta("probability"),
     )
 
 
@@ -305,6 +419,7 @@ class Background(_Frozen):
         None,
         description="share (0-1) of patients on each lupus nephritis induction regimen "
         "(mycophenolate, euro_lupus_cyclophosphamide); shares sum to 1",
+        json_schema_extra=meta("share (0-1)", "each 0 to 1; shares sum to 1 (+/- 0.01)"),
     )
 
     @model_validator(mode="after")
@@ -354,48 +469,117 @@ def _check_background(d: dict[str, Any]) -> list[str]:
 class Milestone(_Frozen):
     """An interim look, triggered when ``n_patients`` have reached ``week``."""
 
-    name: str = Field(min_length=1, description="label, e.g. 'IA1'")
-    week: float = Field(strict=True, gt=0, le=520, description="visit week that counts, weeks")
-    n_patients: int = Field(strict=True, ge=1, description="patients who must have reached it")
+    name: str = Field(min_length=1, description="label, e.g. 'IA1'", json_schema_extra=meta("—"))
+    week: float = Field(
+        strict=True,
+        gt=0,
+        le=520,
+        description="visit week that counts, weeks",
+        json_schema_extra=meta("weeks", "a visit week, not after the last visit"),
+    )
+    n_patients: int = Field(
+        strict=True,
+        ge=1,
+        le=100_000,
+        description="patients who must have reached it",
+        json_schema_extra=meta("patients", "at most n_randomised"),
+    )
 
 
 class TrialDesign(_Frozen):
     """A trial: arms, allocation, strata, visits, enrolment and conduct rules."""
 
-    arms: tuple[Arm, ...] = Field(min_length=2, description="at least two arms")
-    control: str | None = Field(None, description="name of the control arm (default: first)")
+    arms: tuple[Arm, ...] = Field(
+        min_length=2, description="at least two arms", json_schema_extra=meta("—")
+    )
+    control: str | None = Field(
+        None,
+        description="name of the control arm (default: first)",
+        json_schema_extra=meta("—", "the name of an arm"),
+    )
     allocation: tuple[StrictInt, ...] | None = Field(
-        None, description="allocation ratio per arm, e.g. [1, 1, 1] or [2, 1]"
+        None,
+        description="allocation ratio per arm, e.g. [1, 1, 1] or [2, 1]",
+        json_schema_extra=meta("ratio", "one whole number >= 1 per arm", example="[1, 1]"),
     )
     n_randomised: int = Field(
-        865, strict=True, ge=2, le=100_000, description="patients to randomise"
+        865,
+        strict=True,
+        ge=2,
+        le=100_000,
+        description="patients to randomise",
+        json_schema_extra=meta("patients"),
     )
     primary_week: float = Field(
-        52.0, strict=True, gt=0, le=520, description="week of the primary endpoint"
+        52.0,
+        strict=True,
+        gt=0,
+        le=520,
+        description="week of the primary endpoint",
+        json_schema_extra=meta("weeks", "a visit week (a multiple of visit_interval_weeks)"),
     )
     end_week: float | None = Field(
-        None, strict=True, gt=0, le=520, description="last visit (default primary)"
+        None,
+        strict=True,
+        gt=0,
+        le=520,
+        description="last visit (default primary)",
+        json_schema_extra=meta("weeks", "not before primary_week"),
     )
     visit_interval_weeks: float = Field(
-        4.0, strict=True, gt=0, le=52, description="weeks between visits"
+        4.0,
+        strict=True,
+        gt=0,
+        le=52,
+        description="weeks between visits",
+        json_schema_extra=meta("weeks"),
     )
     visit_window_days: float = Field(
-        7.0, strict=True, ge=0, le=28, description="+/- days a visit may move"
+        7.0,
+        strict=True,
+        ge=0,
+        le=28,
+        description="+/- days a visit may move",
+        json_schema_extra=meta("days", "less than half the visit interval"),
     )
-    randomisation: Randomisation = Field(default_factory=Randomisation)
-    enrolment: Enrolment = Field(default_factory=Enrolment)
-    steroids: SteroidProtocol = Field(default_factory=SteroidProtocol)
-    rescue: Rescue = Field(default_factory=Rescue)
-    discontinuation: Discontinuation = Field(default_factory=Discontinuation)
-    milestones: tuple[Milestone, ...] = Field((), description="interim looks")
+    randomisation: Randomisation = Field(
+        default_factory=Randomisation,
+        description="stratification factors and block sizes",
+        json_schema_extra=meta("—"),
+    )
+    enrolment: Enrolment = Field(
+        default_factory=Enrolment,
+        description="sites, their activation and screening",
+        json_schema_extra=meta("—"),
+    )
+    steroids: SteroidProtocol = Field(
+        default_factory=SteroidProtocol,
+        description="the prednisone protocol",
+        json_schema_extra=meta("—"),
+    )
+    rescue: Rescue = Field(
+        default_factory=Rescue,
+        description="rescue therapy for severe flares",
+        json_schema_extra=meta("—"),
+    )
+    discontinuation: Discontinuation = Field(
+        default_factory=Discontinuation,
+        description="hazards of leaving the study",
+        json_schema_extra=meta("—"),
+    )
+    milestones: tuple[Milestone, ...] = Field(
+        (), description="interim looks", json_schema_extra=meta("—")
+    )
     background: Background = Field(
         default_factory=Background,
         description="background therapy of every arm (lupus nephritis induction regimen)",
+        json_schema_extra=meta("—"),
     )
     outcome: Literal["disease_model", "binomial"] = Field(
         "disease_model",
         description="'binomial': each arm's response is drawn with its response_rate, "
         "without the disease model (the textbook case for teaching power)",
+        json_schema_extra=meta("—"),
     )
 
     @model_validator(mode="before")

@@ -19,33 +19,35 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from lupsim.cohort.population import meta
 from lupsim.trial.disease import DiseaseParameters
 from lupsim.trial.pkpd import PKPD
 
 __all__ = ["DiseaseSettings", "PKPDSettings"]
 
-# Ranges of each overridable parameter (inclusive bounds; None: unbounded).
-_DISEASE_RANGES: dict[str, tuple[float | None, float | None, str]] = {
+# Range (inclusive bounds) and unit of each overridable parameter. Log-odds are
+# bounded at +/- 10 (odds ratios beyond e^10 are not a lupus treatment effect).
+_DISEASE_RANGES: dict[str, tuple[float, float, str]] = {
     "organ_rate_per_week": (0.0, 10.0, "1/week"),
-    "standard_care_logodds": (None, None, "log-odds"),
+    "standard_care_logodds": (-10.0, 10.0, "log-odds"),
     "item_rate_per_week": (0.0, 10.0, "1/week"),
-    "drug_logodds": (None, None, "log-odds at the full effect"),
-    "drug_onset_logodds": (None, None, "log onset rate at the full effect"),
+    "drug_logodds": (-10.0, 10.0, "log-odds at the full effect"),
+    "drug_onset_logodds": (-10.0, 10.0, "log onset rate at the full effect"),
     "seronegative_fraction": (0.0, 1.0, "fraction"),
     "sero_active_turnover": (0.01, 100.0, "rate multiplier"),
-    "steroid_logodds": (None, None, "log-odds per log(1 + mg/day)"),
-    "dsdna_drop_log10": (None, None, "log10 IU/mL"),
-    "c3_rise": (None, None, "mg/dL"),
-    "c4_rise_log": (None, None, "log mg/dL"),
+    "steroid_logodds": (-10.0, 10.0, "log-odds per log(1 + mg/day)"),
+    "dsdna_drop_log10": (-5.0, 5.0, "log10 IU/mL"),
+    "c3_rise": (-100.0, 100.0, "mg/dL"),
+    "c4_rise_log": (-5.0, 5.0, "log mg/dL"),
     "serology_persistence": (0.0, 0.999, "fraction"),
     "serology_ar": (0.0, 0.999, "autocorrelation per 4 weeks"),
     "proteinuria_ar": (0.0, 0.999, "autocorrelation per 4 weeks"),
     "bilag_ar": (0.0, 0.999, "autocorrelation per 4 weeks"),
     "bilag_persistence": (0.0, 0.999, "fraction"),
-    "flare_severity": (None, None, "BILAG severity units"),
+    "flare_severity": (-10.0, 10.0, "BILAG severity units"),
     "pga_visit_sd": (0.0, 3.0, "PGA points"),
-    "induction_renal_logodds": (None, None, "log-odds of renal activity"),
-    "cyclophosphamide_vs_mycophenolate_logodds": (None, None, "log-odds of renal activity"),
+    "induction_renal_logodds": (-10.0, 10.0, "log-odds of renal activity"),
+    "cyclophosphamide_vs_mycophenolate_logodds": (-10.0, 10.0, "log-odds of renal activity"),
     "remission_proteinuria_g": (0.01, 10.0, "g/24 h"),
     "remission_proteinuria_log_sd": (0.0, 3.0, "log g/24 h"),
     "proteinuria_remission_per_week": (0.0, 10.0, "1/week"),
@@ -55,7 +57,7 @@ _DISEASE_RANGES: dict[str, tuple[float | None, float | None, str]] = {
     "egfr_chronic_loss_per_year": (0.0, 100.0, "mL/min/1.73 m2 per year active"),
     "egfr_visit_cv": (0.0, 0.5, "fraction"),
 }
-_PKPD_RANGES: dict[str, tuple[float | None, float | None, str]] = {
+_PKPD_RANGES: dict[str, tuple[float, float, str]] = {
     "clearance_l_per_day": (1e-6, 100.0, "L/day"),
     "half_life_days": (0.1, 1000.0, "days"),
     "sc_bioavailability": (0.0, 1.0, "fraction"),
@@ -73,7 +75,14 @@ def _settings_model(name: str, target: type, ranges: dict[str, Any]) -> type[Bas
         lo, hi, unit = ranges[n]
         spec[n] = (
             float | None,
-            Field(None, strict=True, ge=lo, le=hi, description=f"{n} ({unit})"),
+            Field(
+                None,
+                strict=True,
+                ge=lo,
+                le=hi,
+                description=f"{n} ({unit})",
+                json_schema_extra=meta(unit),
+            ),
         )
     return create_model(name, __config__=ConfigDict(frozen=True, extra="forbid"), **spec)
 
