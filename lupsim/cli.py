@@ -697,7 +697,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LupsimError as exc:
         text = str(exc)
         origin = getattr(args, "loaded_from", None)
-        if isinstance(exc, ScenarioError) and exc.source is None and origin:
+        if isinstance(exc, ScenarioError) and exc.source is None and origin and origin not in text:
             # Found while running a scenario that loaded fine: say which file.
             text = f"{origin}: {text}"
         print(f"lupsim: error: {text}", file=sys.stderr)

@@ -179,3 +179,14 @@ def test_a_scenario_without_a_design_names_its_file(
     err = capsys.readouterr().err
     assert f"scenario 'nodesign' ({path}) has no [design] table" in err
     assert "[[design.arms]]" in err
+
+
+def test_an_error_found_after_loading_names_the_file_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "nodesign.toml"
+    path.write_text('name = "nodesign"\n', encoding="utf-8")
+    assert main(["power", str(path), "--replicates", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"lupsim: error: {path}: scenario 'nodesign' has no [design] table")
+    assert err.count(str(path)) == 1

@@ -73,6 +73,23 @@ def test_load_by_relative_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert load_scenario("rel.toml").name == "rel"
 
 
+def test_a_scenario_knows_its_file_but_its_content_does_not(tmp_path: Path) -> None:
+    path = write(tmp_path / "mine.toml", 'name = "mine"\n[population]\nfemale_pct = 90\n')
+    s = load_scenario(path)
+    assert s.origin == str(path)
+    assert s.where() == f"'mine' ({path})"
+    assert load_scenario("bliss52").origin == "bliss52.toml"
+    built = parse_scenario({"name": "mine", "population": {"female_pct": 90}})
+    assert built.origin is None
+    assert built.where() == "'mine'"
+    # The file is no part of the content: dumps (hashes, cache keys) and equality.
+    assert str(path) not in s.model_dump_json()
+    assert s.model_dump_json() == built.model_dump_json()
+    assert s == built
+    assert hash(s) == hash(built)
+    assert s.model_copy(update={"title": "t"}).origin == str(path)
+
+
 # --- names and files that do not exist ----------------------------------------------------
 
 
