@@ -531,7 +531,9 @@ def response_by_visit(
     Returns
     -------
     matplotlib.axes.Axes
-        One line and one band per arm.
+        One line and one band per arm; where the response exists at one
+        visit only (a binomial design), one point with its interval per arm
+        (an error bar container each), the arms along the x axis.
 
     Examples
     --------
@@ -557,16 +559,35 @@ def response_by_visit(
         rates = _replicated_rates(data, f"{endpoint}_pct", "response_by_visit")
         band = f"{_LEVEL:.0%} Monte Carlo band"
         title = f"{name} by visit, mean over replicates"
+    ax.set_ylabel("Responders (%)" if label is not None else f"{name} responders (%)")
+    ax.set_ylim(0, 100)
+    ax.grid(alpha=0.3)
+    weeks = rates["week"].unique()
+    if len(weeks) == 1:
+        # One visit with a response (a binomial design): a point per arm.
+        week = float(weeks[0])
+        arms = list(dict.fromkeys(rates["arm"]))
+        for k, arm in enumerate(arms):
+            r = rates[rates["arm"] == arm].iloc[0]
+            pct, lo, hi = float(r["pct"]), float(r["ci_low"]), float(r["ci_high"])
+            ax.errorbar(
+                [k], [pct], yerr=[[pct - lo], [hi - pct]], fmt="o", color=f"C{k}", capsize=6
+            )
+            ax.annotate(
+                f"{pct:.1f}%", (k, pct), xytext=(10, 0), textcoords="offset points", va="center"
+            )
+        ax.set_xticks(range(len(arms)), [str(a) for a in arms])
+        ax.set_xlim(-0.6, len(arms) - 0.4)
+        ax.set_xlabel(f"Arm, week {week:g}")
+        ax.set_title(f"{title.replace('by visit', f'at week {week:g}')} ({band})")
+        return _plain_axes(ax)
     for k, (arm, g) in enumerate(rates.groupby("arm", sort=False)):
         g = g.sort_values("week")
         ax.plot(g["week"], g["pct"], "o-", color=f"C{k}", ms=3, label=str(arm))
         ax.fill_between(g["week"], g["ci_low"], g["ci_high"], color=f"C{k}", alpha=0.15, lw=0)
     ax.set_xlabel("Week")
-    ax.set_ylabel("Responders (%)" if label is not None else f"{name} responders (%)")
-    ax.set_ylim(0, 100)
     ax.set_title(f"{title} ({band})")
     ax.legend(loc="upper left", fontsize="small")
-    ax.grid(alpha=0.3)
     return _plain_axes(ax)
 
 

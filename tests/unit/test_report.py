@@ -175,6 +175,20 @@ def test_sri_by_visit_has_a_line_and_a_band_per_arm(ds: TrialDataset, ax: Axes) 
         np.testing.assert_allclose(np.asarray(line.get_ydata(), float), expect["sri4_pct"])
 
 
+def test_response_at_one_visit_is_a_point_per_arm(ax: Axes) -> None:
+    ds = simulate_trial(load_scenario("two-arm-binomial"), seed=1)
+    figures.response_by_visit(ds, ax, label="Response")
+    assert len(ax.containers) == len(ds.arms)  # one error bar per arm
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(ds.arms)
+    assert ax.get_title() == "two-arm-binomial: Response at week 52 (95% Wilson CI)"
+    response = ds.arrays.selena[:, 1] == 0  # a responder's SLEDAI falls from 4 to 0
+    for k, container in enumerate(ax.containers):
+        (x,), (y,) = container[0].get_data()
+        assert x == k
+        assert y == pytest.approx(100 * response[ds.arm_index == k].mean())
+        assert f"{y:.1f}%" in [t.get_text() for t in ax.texts]
+
+
 def test_sri_rates_wilson_interval_by_hand(ds: TrialDataset) -> None:
     rates = sri_rates(ds)
     r = rates.iloc[-1]
