@@ -281,7 +281,7 @@ def default_power_sizes(
                 if h > 0 and (best is None or h > best[0]):
                     best = (h, arm)
     if best is None:
-        return sorted({max(round(n * m), floor) for m in _POWER_MULTIPLES})
+        return sorted({min(max(round(n * m), floor), _MAX_POWER_SIZE) for m in _POWER_MULTIPLES})
     h, arm = best
     targets = []
     for target in _POWER_TARGETS:
@@ -295,7 +295,7 @@ def default_power_sizes(
         targets.append(float(n_control) * sum(share.values()) / share[control])
     limit = _POWER_SPAN * n
     if targets[0] > limit:  # an effect too small for this design: stay near it
-        return sorted({max(round(n * m), floor) for m in _POWER_MULTIPLES})
+        return sorted({min(max(round(n * m), floor), _MAX_POWER_SIZE) for m in _POWER_MULTIPLES})
     return sorted({n} | {fit(min(t, limit)) for t in targets})
 
 

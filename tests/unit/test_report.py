@@ -804,6 +804,20 @@ def test_default_power_sizes_without_an_effect_fall_back_to_multiples() -> None:
     assert default_power_sizes(design, {"control": 0.44, "active": 0.45}) == multiples
 
 
+def test_default_power_sizes_are_sizes_a_trial_can_have() -> None:
+    from lupsim.report.html import check_power_sizes
+
+    scenario = load_scenario("interim-gsd")
+    design = scenario.design
+    assert design is not None
+    big = design.model_copy(update={"n_randomised": 90_000})
+    assert max(default_power_sizes(big)) == 100_000  # not 1.25 x 90,000
+    for d in (design, design.model_copy(update={"n_randomised": 50})):
+        sizes = default_power_sizes(d, {"placebo": 0.40, "belimumab_10mg": 0.70})
+        sized = scenario.model_copy(update={"design": d})
+        assert check_power_sizes(sized, sizes) == sizes
+
+
 def test_default_power_sizes_stay_below_four_times_the_design() -> None:
     design = load_scenario("two-arm-binomial").design
     assert design is not None
