@@ -63,6 +63,8 @@ if TYPE_CHECKING:  # the scenario module imports the trial design
 
 __all__ = ["simulate_trial"]
 
+# The calibrated disease parameters (frozen: one instance serves every trial).
+_DEFAULT_DISEASE = DiseaseParameters()
 # Enrolment that has not reached its target after this long is a design error.
 _MAX_ENROLMENT_DAYS = 365.0 * 15
 _WEIGHT_BIN_KG = 5.0
@@ -418,7 +420,7 @@ def simulate_trial(
 
         return simulate_binomial_trial(scenario, seed, replicate=replicate)
     if disease is None:
-        disease = DiseaseParameters()
+        disease = _DEFAULT_DISEASE
         if scenario.disease is not None:
             disease = scenario.disease.apply(disease)
     if pkpd is None:
@@ -433,8 +435,8 @@ def simulate_trial(
     rng_enrol = stream(ss, "enrolment")
     first_week, last_week = en.activation_weeks
     activation = np.sort(rng_enrol.uniform(7.0 * first_week, 7.0 * last_week, en.sites))
-    n_rules = len(scenario.eligibility.labels()) if scenario.eligibility else 0
-    enrolled = _enrol(env, design, scenario, params, ss, activation, n_rules, pass_rate)
+    rule_labels = scenario.eligibility.labels() if scenario.eligibility else ()
+    enrolled = _enrol(env, design, scenario, params, ss, activation, len(rule_labels), pass_rate)
     patients = _background(design, enrolled.patients, ss)
     n = patients.n
 
@@ -500,13 +502,7 @@ def simulate_trial(
         screening={
             "screened": enrolled.n_screened,
             "randomised": n,
-            "failures": dict(
-                zip(
-                    scenario.eligibility.labels() if scenario.eligibility else (),
-                    map(int, enrolled.failures),
-                    strict=True,
-                )
-            ),
+            "failures": dict(zip(rule_labels, map(int, enrolled.failures), strict=True)),
         },
         strata_rules=design.randomisation.stratify_by,
         conduct=conduct,
