@@ -380,9 +380,11 @@ class Report:
     analysis
         Its analysis plan's results (:func:`lupsim.analysis.report.analyse`).
     table1
-        Baseline characteristics per arm, as text (:func:`figures.table1_by_arm`).
+        Baseline characteristics per arm, as text (:func:`figures.table1_by_arm`);
+        empty for a binomial design, which generates no patient.
     figures
-        PNG images by section anchor (:data:`SECTIONS`).
+        PNG images by section anchor (:data:`SECTIONS`): those of
+        :attr:`sections`, and ``replicates`` for the replicated response.
     replicates
         Trials in the replicated summary (0: none).
     simulation, power
