@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lupsim.analysis.binary import BINARY_ENDPOINTS
 from lupsim.cohort.population import meta
+from lupsim.errors import did_you_mean
 
 __all__ = ["METHODS", "AnalysisPlan", "AnalysisSpec", "Interim"]
 
@@ -78,7 +79,10 @@ class AnalysisSpec(_Frozen):
         kind = "binary" if self.endpoint in BINARY_ENDPOINTS else self.endpoint
         if kind not in METHODS:
             allowed = ", ".join([*BINARY_ENDPOINTS, "sledai_change", "time_to_severe_flare"])
-            raise ValueError(f"endpoint: unknown endpoint {self.endpoint!r}; use one of {allowed}")
+            hint = did_you_mean(self.endpoint, [*BINARY_ENDPOINTS, *METHODS])
+            raise ValueError(
+                f"endpoint: unknown endpoint {self.endpoint!r}{hint}; use one of {allowed}"
+            )
         if self.method not in METHODS[kind]:
             raise ValueError(
                 f"method: {self.method!r} does not analyse the {kind} endpoint "

@@ -641,12 +641,13 @@ def _expectation(name: str, info: FieldInfo, path: str, item: bool) -> tuple[str
         choices = ", ".join(repr(a) for a in args)
         return f"one of {choices}", f"e.g. {name} = {args[0]!r}"
     if annotation is str:
-        text = info.default if isinstance(info.default, str) and info.default else "my-trial"
-        return "text in quotes", f'e.g. {name} = "{text if name == "name" else "..."}"'
+        # The scenario's own name (top level) gets a real example.
+        return "text in quotes", f'e.g. {name} = "{"my-trial" if path == "name" else "..."}"'
     if annotation is bool:
         return "true or false", f"e.g. {name} = true"
     if annotation is int:
-        return "a whole number", f"e.g. {name} = {info.default or 1}"
+        whole = info.default if isinstance(info.default, int) and info.default else None
+        return "a whole number", f"e.g. {name} = {'...' if whole is None else whole}"
     if annotation is float:
         return "a number", f"e.g. {name} = ..."
     return "a value", "see docs/scenario-schema.md for what it takes"
@@ -729,11 +730,17 @@ def format_validation_error(
     for err in errors:
         union = any(_is_tag(p) for p in err["loc"])
         loc = tuple(p for p in err["loc"] if not _is_tag(p))
-        bound_member = any(isinstance(p, str) and "Bound" in p for p in err["loc"])
+        raw = list(err["loc"])
+        bound_at = next((k for k, p in enumerate(raw) if isinstance(p, str) and "Bound" in p), None)
+        if bound_at is not None and err["type"] not in ("model_type", "value_error"):
+            # Inside the table form of a bound ({relation = "<"}): one message
+            # about the figure, not one per key of the bound.
+            loc = tuple(p for p in raw[:bound_at] if not _is_tag(p))
+            err = {**err, "type": "model_type"}
         if (
             union
             and err["type"] in ("model_type", "float_type")
-            and (bound_member or any(isinstance(p, str) and "float" in p for p in err["loc"]))
+            and (bound_at is not None or any(isinstance(p, str) and "float" in p for p in raw))
         ):
             # A percentage or a bound (domain_pct): neither member fits.
             described = [
@@ -824,7 +831,7 @@ def _describe(
             item = bool(loc) and isinstance(loc[-1], int)
             path = _loc(prefix, tuple(p for p in loc if isinstance(p, str)))
             what, how = _expectation(found[0], found[1], path, item)
-            return [f"{where}: must be {what}, got {shown(given)}" + (f"; {how}" if how else "")]
+            return [f"{where}: must be {what}, got {shown(given)}{_then(how)}"]
         return [f"{where}: {_GENERIC[etype]}, got {shown(given)}"]
     if etype == "string_too_short":
         return [f"{where}: must not be empty, got {shown(given)}; give a name in quotes"]
@@ -859,6 +866,13 @@ def _describe(
     return out
 
 
+def _then(how: str) -> str:
+    """``"; write e.g. x = [0, 26]"`` after a message, or nothing."""
+    if not how:
+        return ""
+    return f"; write {how}" if how.startswith("e.g.") else f"; {how}"
+
+
 def _choices(expected_text: str) -> tuple[str, ...]:
     """``"'a', 'b' or 'c'"`` (pydantic's list of literals) as ``('a', 'b', 'c')``."""
     text = expected_text.replace(" or ", ",")
@@ -884,7 +898,7 @@ def _wrong_shape(
     name, info = found
     path = _loc(prefix, tuple(p for p in loc if isinstance(p, str)))
     what, how = _expectation(name, info, path, False)
-    how = f"; {how}" if how else ""
+    how = _then(how)
     minimum = ctx.get("min_length")
     if minimum is not None and isinstance(given, list | tuple):
         return [f"{where}: needs at least {minimum} entries, got {len(given)}{how}"]

@@ -123,6 +123,38 @@ CASES = [
         'name = "t"\n[population]\nfemale_pct = { a = 1 }\n',
         ["population.female_pct: must be a number, got {a = 1}"],
     ),
+    (  # a bound written as a table, without its value
+        'name = "t"\n[population.domain_pct]\nrenal = { relation = "<" }\n',
+        [
+            "population.domain_pct.renal: must be a percentage (0-100) or a bound in quotes "
+            "such as \"<16\", got {relation = '<'}"
+        ],
+    ),
+    (  # a ratio written as text
+        'name = "t"\n' + DESIGN.replace("n_randomised = 20", 'allocation = "1:1"'),
+        [
+            "design.allocation: must be a list of whole numbers, got '1:1'; "
+            "write e.g. allocation = ["
+        ],
+    ),
+    (  # an arm written as one table, not a list of tables
+        'name = "t"\n[design]\n[design.arms]\nname = "a"\n',
+        [
+            "design.arms: must be a list of tables, got {name = 'a'}; "
+            "write each entry as [[design.arms]]"
+        ],
+    ),
+    (  # a milestone without its patient count
+        'name = "t"\n' + DESIGN + '[[design.milestones]]\nname = "IA"\nweek = 24\n',
+        [
+            "design.milestones[0].n_patients: is required; "
+            "give a whole number, e.g. n_patients = ..."
+        ],
+    ),
+    (  # a misspelt endpoint
+        'name = "t"\n' + DESIGN + '[analysis.primary]\nendpoint = "sri44"\n',
+        ["analysis.primary.endpoint: unknown endpoint 'sri44' (did you mean 'sri4'?)"],
+    ),
     (  # a table of percentages given as a list
         'name = "t"\n[population]\nrace_pct = [50, 50]\n',
         ["population.race_pct: must be a table of name = value, got [50, 50]"],
