@@ -222,3 +222,18 @@ def test_an_error_found_after_loading_names_the_file_once(
     err = capsys.readouterr().err
     assert err.startswith(f"lupsim: error: {path}: scenario 'nodesign' has no [design] table")
     assert err.count(str(path)) == 1
+
+
+def test_an_engine_error_that_names_the_file_is_not_prefixed_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "slow.toml"
+    slow = DESIGN.replace(
+        "n_randomised = 20",
+        "n_randomised = 400\n[design.enrolment]\nsites = 1\nscreening_rate_per_site_week = 0.01",
+    )
+    path.write_text('name = "slow"\n' + slow, encoding="utf-8")
+    assert main(["simulate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "design.enrolment: after 15 years" in err
+    assert err.count(str(path)) == 1, err
