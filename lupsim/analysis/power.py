@@ -10,7 +10,9 @@ a grid, and summarises per grid point and comparison:
 - with interim looks, the probability of stopping at each look and the
   expected duration;
 - the analytic normal-approximation power for the same response rates
-  (``statsmodels.stats.power``), as a cross-check.
+  (``statsmodels.stats.power``), as a cross-check; the rates are pooled over
+  the sizes of a comparison (weighted by replicates), since they do not depend
+  on n, so the analytic curve carries little Monte Carlo noise.
 
 :func:`sample_size` finds the smallest total n reaching a target power from
 the simulated grid (a probit curve in sqrt(n), fitted by maximum likelihood,
@@ -51,6 +53,7 @@ __all__ = [
     "PowerResult",
     "analyse_replicate",
     "apply_grid_point",
+    "check_feasible",
     "expand_grid",
     "run_power",
     "sample_size",
@@ -347,9 +350,6 @@ def summarise_power(
     plan: AnalysisPlan,
 ) -> pd.DataFrame:
     """Aggregate replicate records into the power table."""
-    from statsmodels.stats.power import NormalIndPower
-    from statsmodels.stats.proportion import proportion_effectsize
-
     rows = []
     alpha = plan.one_sided_alpha
     design = scenario.design
@@ -365,19 +365,6 @@ def summarise_power(
             rate_a = float(g["rate_arm"].mean())
             n_pair = float(g["n"].mean())
             alloc = _allocation_of(scenario, point, str(comparison))
-            n1 = n_pair * alloc[1] / (alloc[0] + alloc[1])
-            analytic = float("nan")
-            if 0 < rate_c < 1 and 0 < rate_a < 1:
-                h = proportion_effectsize(rate_a, rate_c)
-                analytic = float(
-                    NormalIndPower().power(
-                        effect_size=h,
-                        nobs1=n1,
-                        alpha=alpha,
-                        ratio=alloc[0] / alloc[1],
-                        alternative="larger",
-                    )
-                )
             row = {
                 "grid": point.index,
                 **point.values,
@@ -387,7 +374,7 @@ def summarise_power(
                 "mc_se": math.sqrt(power * (1 - power) / n_rep),
                 "ci_low": lo,
                 "ci_high": hi,
-                "analytic_power": analytic,
+                "analytic_power": float("nan"),  # below, from the pooled rates
                 "odds_ratio": float(np.exp(np.nanmean(g["log_or"]))),
                 "rate_control": rate_c,
                 "rate_arm": rate_a,
@@ -401,7 +388,48 @@ def summarise_power(
             for look in range(1, n_looks + 1):
                 row[f"stop_look_{look}"] = float((g["stop_look"] == look).mean())
             rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    _analytic_power(table, alpha)
+    return table
+
+
+def _pooled_rates(rows: pd.DataFrame) -> tuple[float, float]:
+    """Control and arm response rates over rows that differ only in n, weighted
+    by replicates: the rates do not depend on n, and pooling removes most of
+    the Monte Carlo noise of one size's rates."""
+    w = rows["replicates"].to_numpy(dtype=np.float64)
+    return (
+        float(np.average(rows["rate_control"], weights=w)),
+        float(np.average(rows["rate_arm"], weights=w)),
+    )
+
+
+def _analytic_power(table: pd.DataFrame, alpha: float) -> None:
+    """Fill ``analytic_power``: the normal approximation (Cohen's h,
+    ``statsmodels`` ``NormalIndPower``) at each row's n for the response rates
+    pooled over the rows of the same comparison and other grid values."""
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
+
+    if table.empty:
+        return
+    others = [c for c in GRID_FIELDS if c in table.columns and c != "n_total"]
+    for _, rows in table.groupby(["comparison", *others], sort=False, dropna=False):
+        rate_c, rate_a = _pooled_rates(rows)
+        if not (0 < rate_c < 1 and 0 < rate_a < 1):
+            continue
+        h = proportion_effectsize(rate_a, rate_c)
+        for i, r in rows.iterrows():
+            n1 = r["n_pair"] * r["alloc_control"] / (r["alloc_arm"] + r["alloc_control"])
+            table.loc[i, "analytic_power"] = float(
+                NormalIndPower().power(
+                    effect_size=h,
+                    nobs1=n1,
+                    alpha=alpha,
+                    ratio=r["alloc_arm"] / r["alloc_control"],
+                    alternative="larger",
+                )
+            )
 
 
 def _allocation_total(scenario: Scenario, point: GridPoint) -> float:
@@ -475,7 +503,7 @@ def run_power(
     points = expand_grid(design.n_randomised, g)
     scenarios = [apply_grid_point(scenario, p) for p in points]
     for p, sc in zip(points, scenarios, strict=True):
-        _check_feasible(sc, p)
+        check_feasible(sc, p)
     records, retried = execute(
         scenarios,
         points,
@@ -494,7 +522,19 @@ def run_power(
     )
 
 
-def _check_feasible(scenario: Scenario, point: GridPoint) -> None:
+def check_feasible(scenario: Scenario, point: GridPoint) -> None:
+    """Refuse a grid point whose total n cannot fill one randomisation block
+    per stratum (a ScenarioError saying how many patients are needed).
+
+    Examples
+    --------
+    >>> from lupsim.scenario import load_scenario
+    >>> check_feasible(load_scenario("bliss52"), GridPoint(0, {"n_total": 400}))
+    >>> check_feasible(load_scenario("bliss52"), GridPoint(0, {"n_total": 20}))
+    Traceback (most recent call last):
+    ...
+    lupsim.errors.ScenarioError: n_total 20 is smaller than one block (6) per stratum ...
+    """
     design = scenario.design
     assert design is not None
     strata = 2 ** len(design.randomisation.stratify_by)
@@ -518,7 +558,7 @@ def sample_size(
     offset), inverts it, and gives a delta-method 95% CI from the SE of b. One
     parameter keeps the fit stable when a grid point has power 0 or 1. Beside
     it, the analytic normal-approximation total n for the simulated response
-    rates.
+    rates (pooled over the grid's sizes).
     """
     import statsmodels.api as sm
     from statsmodels.stats.power import NormalIndPower
@@ -559,8 +599,9 @@ def sample_size(
     out["n_total"] = n_star
     out["n_total_ci"] = ci
     crow = rows.iloc[-1]
-    if 0 < crow["rate_control"] < 1 and 0 < crow["rate_arm"] < 1:
-        h = proportion_effectsize(crow["rate_arm"], crow["rate_control"])
+    rate_c, rate_a = _pooled_rates(rows)
+    if 0 < rate_c < 1 and 0 < rate_a < 1:
+        h = proportion_effectsize(rate_a, rate_c)
         ratio = crow["alloc_control"] / crow["alloc_arm"]
         n1 = NormalIndPower().solve_power(
             effect_size=h,

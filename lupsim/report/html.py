@@ -47,8 +47,8 @@ from lupsim.analysis.plan import AnalysisPlan, AnalysisSpec
 from lupsim.analysis.power import (
     GridPoint,
     PowerResult,
-    _check_feasible,
     apply_grid_point,
+    check_feasible,
     run_power,
 )
 from lupsim.analysis.report import AnalysisReport, analyse
@@ -352,7 +352,7 @@ def check_power_sizes(scenario: Scenario, sizes: Iterable[int]) -> list[int]:
         point = GridPoint(k, {"n_total": n})
         try:
             # The randomisation rule run_power applies: one block per stratum.
-            _check_feasible(scenario, point)
+            check_feasible(scenario, point)
         except ScenarioError as exc:
             raise ScenarioError(f"power_sizes: {n} is too small: {exc}") from None
         try:
