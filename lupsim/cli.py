@@ -127,6 +127,13 @@ def _cmd_cohort(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
     else:
         print(cohort.summary())
+        enrich = scenario.eligibility.enrich if scenario.eligibility is not None else ()
+        if enrich:
+            print(
+                f"\nThe published figures describe the population before enrichment "
+                f"(eligibility.enrich: {'; '.join(enrich)}): the cohort departs from them "
+                "where the enrichment selects."
+            )
         if args.out:
             print(f"\nwrote {cohort.n} patients to {args.out}")
     return 0
@@ -173,8 +180,15 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
             table = table.rename(columns={"sri4": "response_pct (sri4)"})
         print(f"Week {ds.primary_week:g} endpoints (% of randomised):")
         print(table.round(1).to_string())
+        if scenario.analysis is not None and scenario.analysis.interim is not None:
+            from lupsim.analysis.interim import sequential_analysis
+
+            seq = sequential_analysis(ds, scenario.analysis, n_planned=scenario.design.n_randomised)
+            if seq is not None:
+                print()
+                print(seq)
         if out is not None:
-            extra = " and ADSL/ADEFF/ADTTE" if args.cdisc else ""
+            extra = " and ADSL/ADEFF/ADTTE with variables.csv" if args.cdisc else ""
             print(f"\nwrote subjects, visits and events{extra} to {out}/")
         return 0
     if out is not None:
@@ -639,7 +653,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--power-n",
         type=_sizes,
         metavar="N1,N2,...",
-        help="total sizes of the power curve (default: around the design's size)",
+        help="total sizes of the power curve (default: the sizes giving about 50-95%% "
+        "analytic power, and the design's size)",
     )
     p.add_argument(
         "--power-replicates",
@@ -676,7 +691,10 @@ def build_parser() -> argparse.ArgumentParser:
         "tolerance and pass/fail. Exit code 1 if any check fails.",
     )
     p.add_argument(
-        "--replicates", type=_positive_int, default=200, help="BLISS-52 trials to simulate (200)"
+        "--replicates",
+        type=_positive_int,
+        default=200,
+        help="BLISS-52 and BLISS-LN trials to simulate, each (200)",
     )
     p.add_argument("--seed", type=_seed, default=2011, help="seed of the run (2011)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")

@@ -11,7 +11,11 @@ simulate --out DIR``, or files in the same layout from elsewhere:
   parameters SELENA, SLEDAI2K, SLEDAIOR, PGA, PRED, DSDNA, C3, C4, PROT,
   EGFR, FLAREMM, FLARESEV, FLARESVU, RESCUE, TRTFAIL, BILAG_<DOMAIN> and
   SD_<ITEM>; ``subjects.csv`` may give the nephritis induction regimen
-  (``INDUCT``).
+  (``INDUCT``);
+- ``events.csv`` (optional): ``day`` (calendar day from the start of the
+  trial), ``event`` and ``detail``; its ``milestone`` and ``data_cut`` rows
+  are the interim looks an analysis plan with ``[analysis.interim]`` analyses
+  (``rand_calendar_day`` in ``subjects.csv`` then dates each subject's visits).
 
 Missing optional parameters are filled conservatively (no flares, no
 failures); a missing eGFR is unknown (NaN: renal responses then say so); a
@@ -49,6 +53,29 @@ def _read(path: Path, name: str) -> pd.DataFrame:
     raise LupsimError(
         f"{path}: no {name}.csv (or {name}.parquet); write datasets with "
         "lupsim simulate --out DIR, or see the layout in python -m pydoc lupsim.trial.io"
+    )
+
+
+def _milestones(path: Path) -> tuple[tuple[float, str, str], ...]:
+    """Milestones and data cuts of ``events.csv`` (or .parquet), if there is one:
+    interim looks need their calendar days."""
+    if not any((path / f"events{s}").is_file() for s in (".parquet", ".csv")):
+        return ()
+    events = _read(path, "events")
+    if not {"day", "event"} <= set(events.columns):
+        return ()
+    keep = events[events["event"].isin(("milestone", "data_cut"))]
+    detail = keep["detail"] if "detail" in keep.columns else pd.Series("", index=keep.index)
+    try:
+        days = keep["day"].astype(float)
+    except (TypeError, ValueError):
+        raise LupsimError(
+            f"{path}: events: a milestone's day is not a number; days are calendar days "
+            "from the start of the trial"
+        ) from None
+    return tuple(
+        (float(d), str(e), "" if pd.isna(t) else str(t))
+        for d, e, t in zip(days, keep["event"], detail, strict=True)
     )
 
 
@@ -241,7 +268,7 @@ def read_dataset(path: str | Path, *, control: str | None = None) -> TrialDatase
         screen_first_failure=np.full(n, -1, dtype=np.int16),
         rand_day=rand,
         disc_day=rand + disc_day,
-        milestones=(),
+        milestones=_milestones(root),
     )
     return TrialDataset(
         subject_arrays=subject_arrays,
