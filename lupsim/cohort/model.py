@@ -756,6 +756,10 @@ _ITEM_MULT = np.array([DESCRIPTOR_CODES[i] in MULTIPLICITY_ITEMS for i in _GENER
 _MEMBER = np.zeros((_GENERIC_IDX.size, len(_ORGANS)), dtype=bool)
 _MEMBER[np.arange(_GENERIC_IDX.size), _GENERIC_DOMAIN] = True
 _MEMBER_F32 = _MEMBER.astype(np.float32)
+# (n_organs, n_generic): 0 for an organ's own items, -inf for the others.
+# Adding it masks the other organs' items exactly (x + 0 = x), and far faster
+# than np.where with an irregular mask.
+_NOT_MEMBER = np.where(_MEMBER.T, 0.0, -np.inf)
 _RENAL_RACE = np.array([RENAL_RACE_LOGODDS[g] for g in RACE_GROUPS])
 _SEDIMENT_IDX = np.array([_D["haematuria"], _D["urinary_casts"], _D["pyuria"]])
 _SEDIMENT_P = np.array(
@@ -813,7 +817,7 @@ def organ_items(params: Parameters, z_act: F, l_organ: F, l_item: F, effect: F) 
     empty = np.flatnonzero(active & (shown == 0))
     if empty.size:
         rows, organs = np.divmod(empty, active.shape[1])
-        masked = np.where(_MEMBER[:, organs].T, margin[rows], -np.inf)
+        masked = margin[rows] + _NOT_MEMBER.take(organs, axis=0)
         items[rows, np.argmax(masked, axis=1)] = True
     return items
 

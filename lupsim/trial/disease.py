@@ -61,6 +61,9 @@ _ITEM_LOGIT = cm._ITEM_LOGIT
 _ITEM_MULT = cm._ITEM_MULT
 _MEMBER = cm._MEMBER
 _MEMBER_F32 = _MEMBER.astype(np.float32)
+# (n_generic, n_organs): 0 for an organ's own items, -inf for the others
+# (masking by addition, see the cohort model's _NOT_MEMBER).
+_NOT_MEMBER_F32 = np.ascontiguousarray(cm._NOT_MEMBER.T).astype(np.float32)
 _SEDIMENT_IDX = cm._SEDIMENT_IDX
 _SEDIMENT_LOGIT = special.logit(cm._SEDIMENT_P)
 _PROTEINURIA = cm._PROTEINURIA
@@ -947,9 +950,10 @@ class DiseaseModel:
             empty = np.flatnonzero(active[:_RENAL] & (shown == 0))
             if empty.size:
                 organs, rows = np.divmod(empty, n)
-                margin = p_item[:, rows] - u_item[:, rows]
-                masked = np.where(_MEMBER[:, organs], margin, -np.inf)
-                items[np.argmax(masked, axis=0), rows] = True
+                margin = p_item.take(rows, axis=1)
+                margin -= u_item.take(rows, axis=1)
+                margin += _NOT_MEMBER_F32.take(organs, axis=1)
+                items[np.argmax(margin, axis=0), rows] = True
 
             # Renal: proteinuria follows activity; the sediment lives inside it.
             renal = active[_RENAL]
