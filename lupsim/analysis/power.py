@@ -116,7 +116,10 @@ def apply_grid_point(scenario: Scenario, point: GridPoint) -> Scenario:
 
     design = scenario.design
     if design is None:
-        raise ScenarioError(f"scenario {scenario.name!r} has no [design] table")
+        raise ScenarioError(
+            f"scenario {scenario.where()} has no [design] table; add a [design] table "
+            "with at least two [[design.arms]]"
+        )
     raw = scenario.model_dump(mode="json")
     raw["design"]["n_randomised"] = point.n_total
     # Interim looks keep their information fraction: a look at 433 of 865
@@ -495,7 +498,10 @@ def run_power(
         raise LupsimError(f"replicates must be >= 1, got {replicates}")
     design = scenario.design
     if design is None:
-        raise ScenarioError(f"scenario {scenario.name!r} has no [design] table")
+        raise ScenarioError(
+            f"scenario {scenario.where()} has no [design] table; add a [design] table "
+            "with at least two [[design.arms]]"
+        )
     plan = plan or getattr(scenario, "analysis", None) or AnalysisPlan()
     g = dict(grid or {})
     if sample_sizes is not None:

@@ -329,7 +329,10 @@ def check_power_sizes(scenario: Scenario, sizes: Iterable[int]) -> list[int]:
     """
     design = scenario.design
     if design is None:
-        raise ScenarioError(f"scenario {scenario.name!r} has no [design] table")
+        raise ScenarioError(
+            f"scenario {scenario.where()} has no [design] table; add a [design] table "
+            "with at least two [[design.arms]]"
+        )
     out = []
     for n in sizes:
         if isinstance(n, bool) or not isinstance(n, int | np.integer):
@@ -766,7 +769,7 @@ def build_report(
     design = scenario.design
     if design is None:
         raise ScenarioError(
-            f"scenario {scenario.name!r} has no [design] table; a report needs a trial to "
+            f"scenario {scenario.where()} has no [design] table; a report needs a trial to "
             "simulate: add [design] (see scenarios/bliss52.toml)"
         )
     if replicates < 0:
