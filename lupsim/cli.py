@@ -384,10 +384,20 @@ def _cmd_power(args: argparse.Namespace) -> int:
     print(result.summary())
     ss = sample_size(result, args.target, args.comparison)
     lo, hi = ss["n_total_ci"]
+    simulated = (
+        f"{ss['n_total']:.0f} in total (95% CI {lo:.0f}-{hi:.0f}) from the simulations"
+        if math.isfinite(ss["n_total"])
+        else "not estimable from the simulations (the fitted power does not rise with n: "
+        "no benefit, or every replicate rejected or none did)"
+    )
+    analytic = (
+        f"{ss['analytic_n_total']:.0f} by the normal approximation"
+        if math.isfinite(ss["analytic_n_total"])
+        else "none by the normal approximation (no benefit in the simulated response rates)"
+    )
     print(
         f"\nSample size for {100 * args.target:g}% power ({ss['comparison']}): "
-        f"{ss['n_total']:.0f} in total (95% CI {lo:.0f}-{hi:.0f}) from the simulations; "
-        f"{ss['analytic_n_total']:.0f} by the normal approximation"
+        f"{simulated}; {analytic}"
     )
     if result.retried:
         print(f"{result.retried} task(s) were re-run after a worker crashed", file=sys.stderr)

@@ -3,14 +3,20 @@
 A design's milestones (``[[design.milestones]]``, e.g. "433 patients reached
 week 52") are interim looks when the analysis plan has an
 ``[analysis.interim]`` table. At each look the primary analysis is rerun on the
-data available that day (:meth:`lupsim.trial.dataset.TrialDataset.cut`), its
-Wald z statistic per comparison is compared with Lan-DeMets boundaries
-(:mod:`lupsim.analysis.gsd`) at the look's information fraction (the share of
-the planned patients who reached the primary visit), and a comparison whose z
-reaches the efficacy boundary stops the trial for it. The futility boundaries
+data available that day (:meth:`lupsim.trial.dataset.TrialDataset.cut`)
+among the subjects *due* at the primary visit by then (randomised at least the
+primary week before the look, or already seen at it): dropouts and treatment
+failures among them are non-responders, as at the final analysis, and
+subjects not yet due are left out (counting them as non-responders would pull
+every interim z towards 0). Its Wald z statistic per comparison is compared
+with Lan-DeMets boundaries (:mod:`lupsim.analysis.gsd`) at the look's
+information fraction (subjects due over the planned patients), and a
+comparison whose z reaches the efficacy boundary stops the trial for it. The futility boundaries
 are non-binding: crossing one is recorded, and stops the trial only with
 ``stop_for_futility = true``. A comparison that does not stop is tested at the
-final analysis against the last efficacy boundary.
+final analysis against the last efficacy boundary. With ``multiplicity =
+"bonferroni"`` each comparison's boundaries spend alpha / (number of
+comparisons); the other procedures are not combined with interim looks.
 
 The same code decides every replicate of a power run
 (:func:`lupsim.analysis.power.analyse_replicate`), so one simulated trial's
@@ -23,7 +29,7 @@ Examples
 >>> s = load_scenario("interim-gsd")
 >>> seq = sequential_analysis(simulate_trial(s, seed=1), s.analysis)
 >>> [look.name for look in seq.looks], round(seq.looks[0].information, 2)
-(['IA1'], 0.5)
+(['IA1'], 0.63)
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from scipy import stats
 
 from lupsim.analysis.binary import fit_logit, responders
@@ -44,19 +51,23 @@ __all__ = [
     "Decision",
     "Look",
     "SequentialResult",
+    "comparison_alpha",
     "primary_statistics",
     "sequential_analysis",
 ]
 
 
-def primary_statistics(ds: Any, plan: AnalysisPlan) -> list[dict[str, Any]]:
+def primary_statistics(
+    ds: Any, plan: AnalysisPlan, include: NDArray[np.bool_] | None = None
+) -> list[dict[str, Any]]:
     """The plan's primary analysis of one dataset, per active arm.
 
     One record per comparison: ``comparison``, ``log_or`` (or the method's
     estimate on its scale), ``se``, Wald ``z`` (NaN when the fit failed),
     ``rate_control``, ``rate_arm`` and ``n``. The adjusted logistic regression
     is fitted directly (the fast path of power runs); CMH and risk difference
-    go through :mod:`lupsim.analysis.binary`.
+    go through :mod:`lupsim.analysis.binary`. ``include`` (a mask over
+    subjects) leaves the others out of the analysis.
 
     Examples
     --------
@@ -68,6 +79,8 @@ def primary_statistics(ds: Any, plan: AnalysisPlan) -> list[dict[str, Any]]:
     """
     spec = plan.primary
     y = responders(ds, spec.endpoint, spec.week)
+    if include is not None:
+        y = np.where(include, y, np.nan)
     keep = ~np.isnan(y)
     from lupsim.analysis.binary import _design
 
@@ -87,7 +100,7 @@ def primary_statistics(ds: Any, plan: AnalysisPlan) -> list[dict[str, Any]]:
             b, se = float(fit.params[col]), float(fit.se[col])
             ok = fit.converged and np.isfinite(se) and se > 0
         else:
-            b, se, ok = _other_method(ds, plan, k)
+            b, se, ok = _other_method(ds, plan, k, y if include is not None else None)
         z = b / se if ok else float("nan")
         out.append(
             {
@@ -104,7 +117,9 @@ def primary_statistics(ds: Any, plan: AnalysisPlan) -> list[dict[str, Any]]:
     return out
 
 
-def _other_method(ds: Any, plan: AnalysisPlan, k: int) -> tuple[float, float, bool]:
+def _other_method(
+    ds: Any, plan: AnalysisPlan, k: int, y: NDArray[np.float64] | None = None
+) -> tuple[float, float, bool]:
     """log estimate and SE from the general analysis functions (slower path)."""
     from lupsim.analysis.binary import Z975, cmh, risk_difference
 
@@ -115,7 +130,7 @@ def _other_method(ds: Any, plan: AnalysisPlan, k: int) -> tuple[float, float, bo
             f"analysis.primary.method {spec.method!r} is not supported for power runs "
             "or interim looks; use logistic, logistic_unadjusted, cmh or risk_difference"
         )
-    res = fn(ds, spec.endpoint, spec.week)
+    res = fn(ds, y if y is not None else spec.endpoint, spec.week, label=spec.endpoint)
     name = ds.arms[k]
     est = res.estimate_for(f"{name} vs {ds.control}")
     if not np.isfinite(est.estimate) or not np.isfinite(est.p_value):
@@ -127,6 +142,20 @@ def _other_method(ds: Any, plan: AnalysisPlan, k: int) -> tuple[float, float, bo
         b = est.estimate
         se = (est.ci_high - est.ci_low) / (2 * Z975)
     return b, se, se > 0
+
+
+def comparison_alpha(plan: AnalysisPlan, comparisons: int) -> float:
+    """One-sided alpha each comparison is tested at: the plan's, split equally
+    by Bonferroni when the plan says so.
+
+    Examples
+    --------
+    >>> comparison_alpha(AnalysisPlan(alpha=0.05, multiplicity="bonferroni"), 2)
+    0.0125
+    """
+    if plan.multiplicity == "bonferroni":
+        return plan.one_sided_alpha / max(comparisons, 1)
+    return plan.one_sided_alpha
 
 
 @dataclass(frozen=True)
@@ -176,9 +205,12 @@ class Look:
     day
         Calendar day of the look (trial start = day 0).
     reached
-        Subjects who had reached the primary visit by then.
+        Subjects seen at the primary visit by then.
+    analysed
+        Subjects due at the primary visit by then (``reached``, and those who
+        left the study or failed treatment before it): the analysis set.
     information
-        Information fraction: ``reached`` over the planned patients.
+        Information fraction: ``analysed`` over the planned patients.
     efficacy_z, futility_z
         The boundaries at this look (``futility_z`` None without a futility
         boundary).
@@ -190,6 +222,7 @@ class Look:
     name: str
     day: float
     reached: int
+    analysed: int
     information: float
     efficacy_z: float
     futility_z: float | None
@@ -282,8 +315,9 @@ class SequentialResult:
         for look in self.looks:
             fut = "" if look.futility_z is None else f", futility z <= {look.futility_z:.3f}"
             lines.append(
-                f"  {look.name} on day {look.day:.0f}: {look.reached} reached the primary visit "
-                f"(information {look.information:.2f}); efficacy z >= {look.efficacy_z:.3f} "
+                f"  {look.name} on day {look.day:.0f}: {look.analysed} due at the primary visit "
+                f"({look.reached} seen; information {look.information:.2f}); "
+                f"efficacy z >= {look.efficacy_z:.3f} "
                 f"(nominal one-sided p {look.nominal_p:.4g}){fut}"
             )
             for d, z in zip(self.decisions, look.z, strict=True):
@@ -333,7 +367,7 @@ def sequential_analysis(
     >>> s = load_scenario("interim-gsd")
     >>> seq = sequential_analysis(simulate_trial(s, seed=1), s.analysis)
     >>> round(seq.looks[0].efficacy_z, 3), round(seq.final_efficacy_z, 3)
-    (2.959, 1.969)
+    (2.596, 1.986)
     >>> sequential_analysis(simulate_trial(load_scenario("bliss52"), seed=1), None) is None
     True
     """
@@ -348,14 +382,32 @@ def sequential_analysis(
     fractions = []
     for day, detail in milestones:
         cut = ds.cut(day)
-        seen = int(cut.arrays.observed[:, j].sum()) if cut.n else 0
-        fractions.append(min(max(seen / n_plan, 1e-3), 0.999))
-        analyses.append((day, str(detail).split(":", 1)[0], seen, primary_statistics(cut, plan)))
+        seen_at = cut.arrays.observed[:, j]
+        # Due: seen at the primary visit, or randomised at least the primary
+        # week before the look (so left or failed before it if not seen).
+        # The nominal week, not the jittered visit day: a dataset read back
+        # from files knows only the days of the visits that happened.
+        due = seen_at | (cut.subject_arrays["rand_calendar_day"] + 7.0 * ds.primary_week <= day)
+        fractions.append(min(max(float(due.sum()) / n_plan, 1e-3), 0.999))
+        analyses.append(
+            (
+                day,
+                str(detail).split(":", 1)[0],
+                int(seen_at.sum()),
+                int(due.sum()),
+                primary_statistics(cut, plan, include=due),
+            )
+        )
     fr = tuple(sorted({round(f, 3) for f in fractions}))
     if len(fr) != len(fractions):
         return None
     interim = plan.interim
-    b = _boundaries((*fr, 1.0), plan.one_sided_alpha, interim.spending, interim.futility_beta)
+    b = _boundaries(
+        (*fr, 1.0),
+        comparison_alpha(plan, len(ds.arms) - 1),
+        interim.spending,
+        interim.futility_beta,
+    )
     if final is None:
         final = primary_statistics(ds, plan)
     looks = tuple(
@@ -364,12 +416,13 @@ def sequential_analysis(
             name=name,
             day=float(day),
             reached=seen,
+            analysed=due,
             information=fractions[k - 1],
             efficacy_z=b.efficacy[k - 1],
             futility_z=None if b.futility is None else b.futility[k - 1],
             z=tuple(float(r["z"]) for r in recs),
         )
-        for k, (day, name, seen, recs) in enumerate(analyses, start=1)
+        for k, (day, name, seen, due, recs) in enumerate(analyses, start=1)
     )
     end = final_day(ds)
     decisions = []

@@ -117,7 +117,7 @@ def apply_grid_point(scenario: Scenario, point: GridPoint) -> Scenario:
     design = scenario.design
     if design is None:
         raise ScenarioError(
-            f"scenario {scenario.where()} has no [design] table; add a [design] table "
+            f"scenario {scenario.name!r} has no [design] table; add a [design] table "
             "with at least two [[design.arms]]"
         )
     raw = scenario.model_dump(mode="json")
@@ -181,6 +181,32 @@ def simulate(scenario: Scenario, seed: int, replicate: int | None) -> Any:
 _primary_z = primary_statistics
 
 
+def _fixed_design_rejections(final: list[dict[str, Any]], plan: AnalysisPlan) -> list[bool]:
+    """Which comparisons the plan rejects at the final analysis of a design
+    without looks: one-sided p = 1 - Phi(z) in the direction of benefit, and
+    the plan's multiplicity procedure over the active arms at the one-sided
+    alpha (fixed sequence: the highest dose, the last arm, first; as
+    :func:`lupsim.analysis.report.analyse`). A failed fit is not a rejection.
+    """
+    from lupsim.analysis import multiplicity
+
+    z = np.array([r["z"] for r in final], dtype=np.float64)
+    p = np.where(np.isfinite(z), stats.norm.sf(np.nan_to_num(z, nan=-np.inf)), 1.0)
+    alpha = plan.one_sided_alpha
+    m = len(p)
+    if plan.multiplicity == "none" or m == 0:
+        return [bool(x) for x in p <= alpha]
+    if plan.multiplicity == "bonferroni":
+        return [bool(x) for x in p <= alpha / m]
+    if plan.multiplicity == "holm":
+        res = multiplicity.holm(p, alpha)
+    elif plan.multiplicity == "hochberg":
+        res = multiplicity.hochberg(p, alpha)
+    else:  # fixed sequence
+        res = multiplicity.fixed_sequence(p, list(range(m))[::-1], alpha)
+    return [bool(x) for x in res.reject]
+
+
 def analyse_replicate(
     scenario: Scenario, plan: AnalysisPlan, seed: int, replicate: int, point: GridPoint
 ) -> list[dict[str, Any]]:
@@ -191,7 +217,7 @@ def analyse_replicate(
     """
     ds = simulate(scenario, seed, replicate)
     final = primary_statistics(ds, plan)
-    crit = float(stats.norm.isf(plan.one_sided_alpha))
+    fixed = _fixed_design_rejections(final, plan)
     assert scenario.design is not None
     seq = (
         sequential_analysis(ds, plan, n_planned=scenario.design.n_randomised, final=final)
@@ -203,7 +229,7 @@ def analyse_replicate(
         row = {"grid": point.index, "replicate": replicate, **rec}
         if seq is None:
             row.update(
-                reject=bool(np.isfinite(rec["z"]) and rec["z"] >= crit),
+                reject=bool(fixed[j]),
                 stop_look=0,  # ran to the end
                 futility_crossed=False,
                 duration_days=final_day(ds),
@@ -417,7 +443,9 @@ def _analytic_power(table: pd.DataFrame, alpha: float) -> None:
     if table.empty:
         return
     others = [c for c in GRID_FIELDS if c in table.columns and c != "n_total"]
-    for _, rows in table.groupby(["comparison", *others], sort=False, dropna=False):
+    # Grid values may be lists (an allocation): group on their text.
+    keys = [table["comparison"], *(table[c].astype(str) for c in others)]
+    for _, rows in table.groupby(keys, sort=False, dropna=False):
         rate_c, rate_a = _pooled_rates(rows)
         if not (0 < rate_c < 1 and 0 < rate_a < 1):
             continue
@@ -499,7 +527,7 @@ def run_power(
     design = scenario.design
     if design is None:
         raise ScenarioError(
-            f"scenario {scenario.where()} has no [design] table; add a [design] table "
+            f"scenario {scenario.name!r} has no [design] table; add a [design] table "
             "with at least two [[design.arms]]"
         )
     plan = plan or getattr(scenario, "analysis", None) or AnalysisPlan()
@@ -605,8 +633,17 @@ def sample_size(
     out["n_total"] = n_star
     out["n_total_ci"] = ci
     crow = rows.iloc[-1]
-    rate_c, rate_a = _pooled_rates(rows)
-    if 0 < rate_c < 1 and 0 < rate_a < 1:
+    # Rates pooled over the sizes of the last row's other grid values only: an
+    # effect, placebo, allocation or enrichment axis changes the rates.
+    others = [c for c in GRID_FIELDS if c in rows.columns and c != "n_total"]
+    same = np.ones(len(rows), dtype=bool)
+    for c in others:
+        same &= (rows[c].astype(str) == str(crow[c])).to_numpy()
+    rate_c, rate_a = _pooled_rates(rows[same])
+    out["analytic_n_total"] = float("nan")
+    # The one-sided test has power only for a benefit (h > 0): without one
+    # there is no analytic sample size.
+    if 0 < rate_c < rate_a < 1:
         h = proportion_effectsize(rate_a, rate_c)
         ratio = crow["alloc_control"] / crow["alloc_arm"]
         n1 = NormalIndPower().solve_power(
@@ -620,6 +657,4 @@ def sample_size(
         out["analytic_n_total"] = (
             n_pair * crow["alloc_total"] / (crow["alloc_arm"] + crow["alloc_control"])
         )
-    else:
-        out["analytic_n_total"] = float("nan")
     return out

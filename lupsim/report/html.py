@@ -1105,7 +1105,7 @@ def _interim_section(ds: TrialDataset, design: TrialDesign, plan: AnalysisPlan) 
     """The primary analysis read with the design's interim looks
     (:func:`lupsim.analysis.interim.sequential_analysis`, the code that decides
     every replicate of a power run)."""
-    from lupsim.analysis.interim import final_day, sequential_analysis
+    from lupsim.analysis.interim import comparison_alpha, final_day, sequential_analysis
 
     planned = "; ".join(
         f"{m.name} when {m.n_patients} patients have reached week {m.week:g}"
@@ -1132,6 +1132,7 @@ def _interim_section(ds: TrialDataset, design: TrialDesign, plan: AnalysisPlan) 
             "Calendar week": f"{look.day / 7:.1f}",
             "Randomised by then": ds.cut(look.day).n,
             f"Seen at week {ds.primary_week:g}": look.reached,
+            "Due (analysed)": look.analysed,
             "Information fraction": look.information,
             "Efficacy boundary z": look.efficacy_z,
             "Nominal one-sided p": look.nominal_p,
@@ -1145,6 +1146,7 @@ def _interim_section(ds: TrialDataset, design: TrialDesign, plan: AnalysisPlan) 
             "Calendar week": f"{end / 7:.1f}",
             "Randomised by then": ds.n,
             f"Seen at week {ds.primary_week:g}": int(ds.arrays.observed[:, j].sum()),
+            "Due (analysed)": ds.n,
             "Information fraction": 1.0,
             "Efficacy boundary z": seq.final_efficacy_z,
             "Nominal one-sided p": float(stats.norm.sf(seq.final_efficacy_z)),
@@ -1177,11 +1179,13 @@ def _interim_section(ds: TrialDataset, design: TrialDesign, plan: AnalysisPlan) 
             head,
             _table(looks),
             _note(
-                f"Lan-DeMets {spending} spending of one-sided alpha {plan.one_sided_alpha:g}"
-                f"{futility}. Information is the share of the {design.n_randomised} planned "
-                f"patients seen at week {ds.primary_week:g} by the look; z is the primary "
-                "analysis's estimate over its SE on the data of that day (positive favours "
-                "the arm)."
+                f"Lan-DeMets {spending} spending of one-sided alpha "
+                f"{comparison_alpha(plan, len(ds.arms) - 1):g} per comparison{futility}. "
+                f"A look analyses the patients due at week {ds.primary_week:g} by then (seen "
+                "there, or gone or failed before it, as non-responders); those not yet due "
+                f"are left out. Information is their share of the {design.n_randomised} "
+                "planned patients; z is the primary analysis's estimate over its SE on the "
+                "data of that day (positive favours the arm)."
             ),
             "<p>What this simulated trial would have done, per comparison:</p>",
             _table(decisions),

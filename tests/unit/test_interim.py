@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from lupsim.analysis import gsd
-from lupsim.analysis.interim import primary_statistics, sequential_analysis
+from lupsim.analysis.binary import logistic_regression, responders
+from lupsim.analysis.interim import comparison_alpha, primary_statistics, sequential_analysis
 from lupsim.analysis.power import GridPoint, analyse_replicate
 from lupsim.analysis.report import analyse
 from lupsim.scenario import Scenario, load_scenario, parse_scenario
@@ -45,19 +47,52 @@ def test_look_is_the_milestone_cut_with_lan_demets_boundaries(scenario: Scenario
     assert detail.startswith(look.name)
     cut = ds.cut(day)
     j = ds.visit_column(ds.primary_week)
-    assert look.reached == int(cut.arrays.observed[:, j].sum()) == 433
-    assert look.information == pytest.approx(433 / 865)
+    seen = cut.arrays.observed[:, j]
+    assert look.reached == int(seen.sum()) == 433
+    # Due by the look: randomised at least 52 weeks before it, or seen already.
+    rand = cut.subject_arrays["rand_calendar_day"]
+    due = seen | (rand + 7 * 52 <= day)
+    assert look.analysed == int(due.sum())
+    assert look.analysed > look.reached  # dropouts and failures before week 52
+    assert look.information == pytest.approx(look.analysed / 865)
     design = gsd.group_sequential_design((round(look.information, 3), 1.0), 0.025, "obf", beta=0.1)
     assert look.efficacy_z == pytest.approx(design.efficacy_z[0])
     assert look.futility_z == pytest.approx(design.futility_z[0])
     assert seq.final_efficacy_z == pytest.approx(design.efficacy_z[1])
-    # O'Brien-Fleming-like: a strict interim boundary, a final one near 1.96.
-    assert look.efficacy_z > 2.9
-    assert 1.96 < seq.final_efficacy_z < 1.98
     # 1 - Phi(z) by hand: erfc(z / sqrt 2) / 2.
     assert look.nominal_p == pytest.approx(0.5 * math.erfc(look.efficacy_z / math.sqrt(2)))
-    interim_z = [r["z"] for r in primary_statistics(cut, scenario.analysis)]
-    assert list(look.z) == interim_z
+    # The look's z: the primary analysis of the due subjects on the day's data,
+    # by hand: SRI-4 among the due (dropouts and failures non-responders).
+    y = responders(cut, "sri4", 52)
+    for k, z in enumerate(look.z, start=1):
+        res = logistic_regression(cut, np.where(due, y, np.nan))
+        est = res.estimates[k - 1]
+        se = (math.log(est.ci_high) - math.log(est.ci_low)) / (2 * 1.959963984540054)
+        assert z == pytest.approx(math.log(est.estimate) / se, rel=1e-6)
+
+
+def test_subjects_not_yet_due_would_pull_the_interim_z_down(scenario: Scenario) -> None:
+    """Counting the not-yet-due as non-responders (the bias the due set avoids)
+    gives a smaller z for the effective dose."""
+    ds = simulate_trial(scenario, seed=1)
+    seq = sequential_analysis(ds, scenario.analysis)
+    assert seq is not None
+    naive = primary_statistics(ds.cut(seq.looks[0].day), scenario.analysis)
+    assert naive[1]["n"] > seq.looks[0].analysed * 2 / 3  # everyone randomised
+    assert seq.looks[0].z[1] > naive[1]["z"] + 0.3
+
+
+def test_bonferroni_splits_alpha_between_comparisons(scenario: Scenario) -> None:
+    assert scenario.analysis is not None
+    plan = scenario.analysis.model_copy(update={"multiplicity": "bonferroni"})
+    ds = simulate_trial(scenario, seed=1)
+    seq = sequential_analysis(ds, plan)
+    assert seq is not None
+    t = round(seq.looks[0].information, 3)
+    design = gsd.group_sequential_design((t, 1.0), 0.025 / 2, "obf", beta=0.1)
+    assert seq.looks[0].efficacy_z == pytest.approx(design.efficacy_z[0])
+    assert seq.final_efficacy_z == pytest.approx(design.efficacy_z[1])
+    assert comparison_alpha(plan, 2) == pytest.approx(0.0125)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
@@ -77,7 +112,7 @@ def test_decisions_follow_the_boundaries(scenario: Scenario, seed: int) -> None:
 
 
 def test_efficacy_stop_happens_and_is_reported(scenario: Scenario) -> None:
-    """Seed 2: the 10 mg/kg comparison crosses the interim boundary (z 3.86)."""
+    """Seed 2: the 10 mg/kg comparison crosses the interim boundary (z 4.8)."""
     seq = sequential_analysis(simulate_trial(scenario, seed=2), scenario.analysis)
     assert seq is not None
     assert seq.decisions[1].stop_look == 1

@@ -3,7 +3,12 @@ trial and the expected duration; designs without looks do not."""
 
 from __future__ import annotations
 
-from lupsim.analysis.power import run_power
+import math
+
+import pytest
+
+from lupsim.analysis.plan import AnalysisPlan
+from lupsim.analysis.power import _fixed_design_rejections, run_power, sample_size
 from lupsim.scenario import load_scenario
 
 
@@ -23,3 +28,67 @@ def test_summary_without_looks_has_no_stopping_columns() -> None:
     text = run_power(load_scenario("two-arm-binomial"), [200], replicates=5, seed=1).summary()
     assert "stop at look" not in text
     assert "duration" not in text
+
+
+def _plan(multiplicity: str) -> AnalysisPlan:
+    return AnalysisPlan(alpha=0.05, multiplicity=multiplicity)
+
+
+@pytest.mark.parametrize(
+    ("z", "multiplicity", "expected"),
+    [
+        # one-sided p: 1 - Phi(2.1) = 0.0179, 1 - Phi(2.3) = 0.0107; alpha 0.025
+        ([2.1, 2.3], "none", [True, True]),
+        ([2.1, 2.3], "bonferroni", [False, True]),  # 0.0179 > 0.0125
+        ([2.1, 2.3], "holm", [True, True]),  # 0.0107 <= 0.0125, then 0.0179 <= 0.025
+        ([2.1, 2.3], "hochberg", [True, True]),
+        ([2.1, 2.3], "fixed_sequence", [True, True]),
+        # 1 - Phi(1.5) = 0.0668
+        ([2.1, 1.5], "none", [True, False]),
+        ([2.1, 1.5], "holm", [False, False]),  # 0.0179 > 0.0125
+        ([2.1, 1.5], "hochberg", [False, False]),
+        ([2.1, 1.5], "fixed_sequence", [False, False]),  # the last arm first fails
+        ([1.5, 2.1], "fixed_sequence", [False, True]),
+        ([float("nan"), 3.0], "none", [False, True]),  # a failed fit never rejects
+    ],
+)
+def test_fixed_design_rejections_follow_the_plans_multiplicity(
+    z: list[float], multiplicity: str, expected: list[bool]
+) -> None:
+    final = [{"z": v} for v in z]
+    assert _fixed_design_rejections(final, _plan(multiplicity)) == expected
+
+
+def test_no_benefit_has_no_analytic_sample_size() -> None:
+    """No drug effect; with this seed the simulated arm rate falls below the
+    control's (Cohen's h < 0), which once crashed the normal-approximation solve."""
+    res = run_power(load_scenario("soc-null"), replicates=20, seed=1)
+    (row,) = res.table.itertuples()
+    assert row.rate_arm < row.rate_control
+    ss = sample_size(res)
+    assert math.isnan(ss["analytic_n_total"])
+
+
+def test_list_allocations_pool_within_their_own_allocation() -> None:
+    res = run_power(
+        load_scenario("two-arm-binomial"),
+        [200, 300],
+        replicates=10,
+        seed=1,
+        grid={"allocation": [[1, 1], [2, 2]]},
+    )
+    t = res.table
+    assert t["analytic_power"].notna().all()
+    for alloc in ("[1, 1]", "[2, 2]"):
+        rows = t[t["allocation"].astype(str) == alloc]
+        w = rows["replicates"]
+        pooled_c = float((rows["rate_control"] * w).sum() / w.sum())
+        pooled_a = float((rows["rate_arm"] * w).sum() / w.sum())
+        h = 2 * math.asin(math.sqrt(pooled_a)) - 2 * math.asin(math.sqrt(pooled_c))
+        for _, r in rows.iterrows():
+            n_arm = r["n_pair"] / 2
+            # Normal approximation by hand: Phi(h sqrt(n/2) - z_0.975).
+            by_hand = 0.5 * math.erfc(
+                -(h * math.sqrt(n_arm / 2) - 1.959963984540054) / math.sqrt(2)
+            )
+            assert r["analytic_power"] == pytest.approx(by_hand, rel=1e-6)

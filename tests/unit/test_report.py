@@ -506,7 +506,7 @@ def test_interim_report_shows_the_look_its_boundaries_and_the_decision(
 ) -> None:
     from scipy import stats
 
-    from lupsim.analysis.binary import logistic_regression
+    from lupsim.analysis.binary import logistic_regression, responders
     from lupsim.analysis.gsd import group_sequential_design
 
     ds = interim_report.dataset
@@ -518,10 +518,13 @@ def test_interim_report_shows_the_look_its_boundaries_and_the_decision(
     # The look: its day in the event log, who had been seen at week 52 by then.
     (day,) = [d for d, event, _ in ds.event_log.milestones if event == "milestone"]
     cut = ds.cut(day)
-    seen = int(cut.arrays.observed[:, ds.visit_column(52)].sum())
-    t = seen / design.n_randomised
+    seen_at = cut.arrays.observed[:, ds.visit_column(52)]
+    seen = int(seen_at.sum())
+    # Due by the look: seen at week 52, or randomised at least 52 weeks before.
+    due = seen_at | (cut.subject_arrays["rand_calendar_day"] + 7 * 52 <= day)
+    t = int(due.sum()) / design.n_randomised
     assert f"<td>1: IA1</td>\n      <td>{day / 7:.1f}</td>\n      <td>{cut.n}</td>" in section
-    assert f"<td>{seen}</td>\n      <td>{t:.4g}</td>" in section
+    assert f"<td>{seen}</td>\n      <td>{int(due.sum())}</td>\n      <td>{t:.4g}</td>" in section
     # First efficacy boundary by hand: the O'Brien-Fleming-type alpha spent by
     # t, 2 - 2 Phi(z_(1 - alpha/2) / sqrt(t)), is all crossing probability at look 1.
     alpha = 0.025
@@ -534,7 +537,8 @@ def test_interim_report_shows_the_look_its_boundaries_and_the_decision(
     assert f"<td>{full.futility_z[0]:.4g}</td>" in section
     # z at the look: log odds ratio over its Wald SE on the data of that day.
     decisions = section[section.index("What this simulated trial would have done") :]
-    for est in logistic_regression(cut).estimates:
+    y_due = np.where(due, responders(cut, "sri4", 52), np.nan)
+    for est in logistic_regression(cut, y_due).estimates:
         log_or = np.log(est.estimate)
         se = (np.log(est.ci_high) - np.log(est.ci_low)) / (2 * stats.norm.isf(0.025))
         z_look = log_or / se
