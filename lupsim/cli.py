@@ -169,9 +169,14 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
                 write_cdisc(ds, out)
         result = simulate_replicates(scenario, args.seed, 1) if args.format == "json" else None
+        seq, unreached = _interim(scenario, ds)
         if args.format == "json":
             assert result is not None
-            print(json.dumps(result.to_json(), indent=2))
+            doc = result.to_json()
+            if seq is not None or unreached:
+                doc["sequential"] = None if seq is None else seq.as_dict()
+                doc["unreached_milestones"] = unreached
+            print(json.dumps(doc, indent=2))
             return 0
         print(_consort(ds))
         print()
@@ -180,13 +185,16 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
             table = table.rename(columns={"sri4": "response_pct (sri4)"})
         print(f"Week {ds.primary_week:g} endpoints (% of randomised):")
         print(table.round(1).to_string())
-        if scenario.analysis is not None and scenario.analysis.interim is not None:
-            from lupsim.analysis.interim import sequential_analysis
-
-            seq = sequential_analysis(ds, scenario.analysis, n_planned=scenario.design.n_randomised)
-            if seq is not None:
-                print()
-                print(seq)
+        if seq is not None:
+            print()
+            print(seq)
+        for m in scenario.design.milestones:
+            if m.name in unreached:
+                print(
+                    f"\nInterim look {m.name} never happened: fewer than {m.n_patients} "
+                    f"patients reached week {m.week:g} before the final data cut (those who "
+                    "leave the study never reach it); lower its n_patients."
+                )
         if out is not None:
             extra = " and ADSL/ADEFF/ADTTE with variables.csv" if args.cdisc else ""
             print(f"\nwrote subjects, visits and events{extra} to {out}/")
@@ -207,6 +215,19 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         if out is not None:
             print(f"\nwrote {args.replicates} datasets to {out}/replicate_*/")
     return 0
+
+
+def _interim(scenario: Any, ds: Any) -> tuple[Any, list[str]]:
+    """One trial's group-sequential account (None without interim looks) and
+    the names of the design's milestones that never fired."""
+    design = scenario.design
+    fired = {str(det).split(":", 1)[0] for _, ev, det in ds.event_log.milestones}
+    unreached = [m.name for m in design.milestones if m.name not in fired]
+    if scenario.analysis is None or scenario.analysis.interim is None:
+        return None, unreached
+    from lupsim.analysis.interim import sequential_analysis
+
+    return sequential_analysis(ds, scenario.analysis, n_planned=design.n_randomised), unreached
 
 
 def _consort(ds: Any) -> str:

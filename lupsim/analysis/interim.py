@@ -309,6 +309,53 @@ class SequentialResult:
             )
         return pd.DataFrame(rows)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The result as JSON-ready values (NaN as None), for ``--format json``.
+
+        Examples
+        --------
+        >>> from lupsim.scenario import load_scenario
+        >>> from lupsim.trial import simulate_trial
+        >>> s = load_scenario("interim-gsd")
+        >>> doc = sequential_analysis(simulate_trial(s, seed=2), s.analysis).as_dict()
+        >>> doc["decisions"][1]["outcome"], sorted(doc["looks"][0])[:3]
+        ('stopped for efficacy at look 1', ['analysed', 'day', 'efficacy_z'])
+        """
+        names = [d.comparison for d in self.decisions]
+        return {
+            "spending": self.spending,
+            "looks": [
+                {
+                    "name": look.name,
+                    "day": look.day,
+                    "reached": look.reached,
+                    "analysed": look.analysed,
+                    "information": look.information,
+                    "efficacy_z": look.efficacy_z,
+                    "nominal_p": look.nominal_p,
+                    "futility_z": look.futility_z,
+                    "z": {c: _finite(z) for c, z in zip(names, look.z, strict=True)},
+                }
+                for look in self.looks
+            ],
+            "final": {
+                "day": self.final_day,
+                "efficacy_z": self.final_efficacy_z,
+                "z": {c: _finite(z) for c, z in zip(names, self.final_z, strict=True)},
+            },
+            "decisions": [
+                {
+                    "comparison": d.comparison,
+                    "stop_look": d.stop_look,
+                    "rejected": d.rejected,
+                    "futility_crossed": d.futility_crossed,
+                    "day": d.day,
+                    "outcome": d.outcome,
+                }
+                for d in self.decisions
+            ],
+        }
+
     def __str__(self) -> str:
         spending = "O'Brien-Fleming-like" if self.spending == "obf" else "Pocock-like"
         lines = [f"Interim looks (Lan-DeMets {spending} alpha spending):"]
@@ -321,16 +368,24 @@ class SequentialResult:
                 f"(nominal one-sided p {look.nominal_p:.4g}){fut}"
             )
             for d, z in zip(self.decisions, look.z, strict=True):
-                lines.append(f"    {d.comparison}: z = {z:.3f}")
+                lines.append(f"    {d.comparison}: {_z_text(z)}")
         lines.append(
             f"  final analysis on day {self.final_day:.0f}: efficacy z >= "
             f"{self.final_efficacy_z:.3f} (nominal one-sided p "
             f"{float(stats.norm.sf(self.final_efficacy_z)):.4g})"
         )
         for d, z in zip(self.decisions, self.final_z, strict=True):
-            shown = "" if d.stop_look else f"z = {z:.3f}; "
+            shown = "" if d.stop_look else f"{_z_text(z)}; "
             lines.append(f"    {d.comparison}: {shown}{d.outcome}")
         return "\n".join(lines)
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+def _z_text(z: float) -> str:
+    return f"z = {z:.3f}" if np.isfinite(z) else "z not estimable (the model could not be fitted)"
 
 
 def sequential_analysis(

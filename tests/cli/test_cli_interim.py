@@ -4,6 +4,7 @@ datasets it wrote (the milestones travel in events.csv)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,37 @@ def test_enriched_cohort_says_the_published_table_is_before_enrichment(
     assert "eligibility.enrich: serologically_active" in text
     assert main(["cohort", "bliss52", "-n", "300", "--seed", "1"]) == 0
     assert "before enrichment" not in capsys.readouterr().out
+
+
+def test_json_has_the_sequential_account(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "interim-gsd", "--seed", "2", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    seq = doc["sequential"]
+    assert [look["name"] for look in seq["looks"]] == ["IA1"]
+    look = seq["looks"][0]
+    assert look["analysed"] > look["reached"] == 433
+    assert look["information"] == pytest.approx(look["analysed"] / 865)
+    assert [d["outcome"] for d in seq["decisions"]] == [
+        "rejected at the final analysis",
+        "stopped for efficacy at look 1",
+    ]
+    assert doc["unreached_milestones"] == []
+    assert main(["simulate", "bliss52", "--seed", "1", "--format", "json"]) == 0
+    assert "sequential" not in json.loads(capsys.readouterr().out)
+
+
+def test_a_look_that_never_happens_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """850 of 865 patients can never reach week 52 (about a fifth leave)."""
+    text = (Path(__file__).parents[2] / "scenarios" / "interim-gsd.toml").read_text()
+    path = tmp_path / "late.toml"
+    path.write_text(text.replace("n_patients = 433", "n_patients = 850"))
+    assert main(["simulate", str(path), "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Interim look IA1 never happened: fewer than 850 patients reached week 52" in out
+    assert "Interim looks (" not in out
+    assert main(["simulate", str(path), "--seed", "1", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["unreached_milestones"] == ["IA1"]
+    assert doc["sequential"] is None
