@@ -439,9 +439,17 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
             "estimates": json.loads(report.summary().to_json(orient="records")),
             "multiplicity": json.loads(report.multiplicity.to_json(orient="records")),
         }
+        if report.sequential is not None:
+            doc["sequential"] = report.sequential.as_dict()
         print(json.dumps(doc, indent=2))
     else:
         print(f"{args.directory}: {ds.n} subjects, arms {', '.join(ds.arms)}")
+        if plan is None:
+            print(
+                "No --scenario: the default plan (SRI-4 at the last visit by logistic "
+                "regression adjusted for the strata; no secondary analyses). Give --scenario "
+                "NAME to analyse by that scenario's plan."
+            )
         print(report)
     return 0
 

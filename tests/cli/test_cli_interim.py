@@ -90,3 +90,19 @@ def test_a_look_that_never_happens_is_reported(
     doc = json.loads(capsys.readouterr().out)
     assert doc["unreached_milestones"] == ["IA1"]
     assert doc["sequential"] is None
+
+
+def test_analyse_says_when_it_uses_the_default_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "t"
+    assert main(["simulate", "interim-gsd", "--seed", "2", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["analyse", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "No --scenario: the default plan" in text
+    assert "Secondary:" not in text  # the default plan has none
+    assert "Interim looks" not in text  # nor interim boundaries
+    assert main(["analyse", str(out), "--scenario", "interim-gsd", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["sequential"]["decisions"][1]["outcome"] == "stopped for efficacy at look 1"
