@@ -15,16 +15,19 @@ Examples
 
 from __future__ import annotations
 
+import math
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from lupsim.analysis.plan import AnalysisPlan
+from lupsim.analysis.endpoints import RENAL_ENDPOINTS
+from lupsim.analysis.plan import INTERIM_MULTIPLICITY, AnalysisPlan, Multiplicity
 from lupsim.cohort.eligibility import Eligibility
 from lupsim.cohort.population import (
+    _JOIN,
     Population,
     format_validation_error,
     join_problem,
@@ -32,10 +35,16 @@ from lupsim.cohort.population import (
     population_problems,
 )
 from lupsim.errors import ScenarioError, did_you_mean
-from lupsim.trial.design import TrialDesign, design_problems
+from lupsim.trial.design import BINOMIAL_NO_LOOKS, TrialDesign, design_problems
 from lupsim.trial.settings import DiseaseSettings, PKPDSettings
 
-__all__ = ["Scenario", "bundled_scenarios", "load_scenario", "parse_scenario"]
+__all__ = [
+    "Scenario",
+    "bundled_scenarios",
+    "load_scenario",
+    "parse_scenario",
+    "scenario_problems",
+]
 
 _BUNDLE = "lupsim._bundled"
 
@@ -79,6 +88,13 @@ class Scenario(BaseModel):
     analysis: AnalysisPlan | None = Field(
         None, description="the statistical analysis plan", json_schema_extra=meta("—")
     )
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Scenario:
+        problems = scenario_problems(self.model_dump())
+        if problems:
+            raise ValueError(_JOIN.join(problems))
+        return self
 
     # Where the scenario was read from: not a field, so it is in no dump, hash
     # of the content or cache key, and two copies of one file compare equal.
@@ -132,6 +148,157 @@ class Scenario(BaseModel):
         return hash(self.model_dump_json())
 
 
+def _table(d: object, key: str) -> dict[str, Any] | None:
+    value = d.get(key) if isinstance(d, dict) else None
+    return value if isinstance(value, dict) else None
+
+
+def _specs(analysis: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The analyses of a plan with their paths: primary, then each secondary."""
+    out = []
+    if isinstance(analysis.get("primary"), dict):
+        out.append(("analysis.primary", analysis["primary"]))
+    secondary = analysis.get("secondary")
+    if isinstance(secondary, list | tuple):
+        out.extend(
+            (f"analysis.secondary[{k}]", spec)
+            for k, spec in enumerate(secondary)
+            if isinstance(spec, dict)
+        )
+    return out
+
+
+def _week(x: object) -> float | None:
+    return float(x) if isinstance(x, int | float) and not isinstance(x, bool) else None
+
+
+def _check_binomial_looks(d: dict[str, Any]) -> list[str]:
+    design, analysis = _table(d, "design"), _table(d, "analysis")
+    if design is None or analysis is None or design.get("outcome") != "binomial":
+        return []
+    if analysis.get("interim") is None:
+        return []
+    return [
+        f"analysis.interim: {BINOMIAL_NO_LOOKS}; remove [analysis.interim] (interim looks "
+        "need the disease model, design.outcome = 'disease_model')"
+    ]
+
+
+def _check_renal_endpoints(d: dict[str, Any]) -> list[str]:
+    design, analysis = _table(d, "design"), _table(d, "analysis")
+    if design is None or analysis is None:
+        return []
+    if (_table(design, "background") or {}).get("induction"):
+        return []
+    return [
+        f"{path}.endpoint: {spec['endpoint']!r} is a renal response, which needs a lupus "
+        "nephritis induction regimen and this design gives none; add [design.background] "
+        "induction = { mycophenolate = 0.74, euro_lupus_cyclophosphamide = 0.26 } (as in "
+        "scenarios/nephritis-addon.toml) or use an SLE endpoint such as 'sri4'"
+        for path, spec in _specs(analysis)
+        if spec.get("endpoint") in RENAL_ENDPOINTS
+    ]
+
+
+def _check_interim_multiplicity(d: dict[str, Any]) -> list[str]:
+    analysis = _table(d, "analysis")
+    if analysis is None or analysis.get("interim") is None:
+        return []
+    multiplicity = analysis.get("multiplicity", "none")
+    if multiplicity in INTERIM_MULTIPLICITY or multiplicity not in get_args(Multiplicity):
+        return []  # a value outside the choices is reported by the field itself
+    return [
+        "analysis.multiplicity: group-sequential looks are tested per comparison with alpha "
+        f"split by Bonferroni; multiplicity = {multiplicity!r} is not supported with interim "
+        f"looks ([analysis.interim]); use {' or '.join(repr(m) for m in INTERIM_MULTIPLICITY)}"
+    ]
+
+
+def _check_analysis_weeks(d: dict[str, Any]) -> list[str]:
+    design, analysis = _table(d, "design"), _table(d, "analysis")
+    if design is None or analysis is None:
+        return []
+    primary = _week(design.get("primary_week", 52.0))
+    interval = _week(design.get("visit_interval_weeks", 4.0))
+    end = design.get("end_week")
+    last = primary if end is None else _week(end)
+    if primary is None or interval is None or last is None or interval <= 0 or primary <= 0:
+        return []  # reported by the fields themselves
+    binomial = design.get("outcome") == "binomial"
+    out = []
+    for path, spec in _specs(analysis):
+        week = _week(spec.get("week"))
+        if week is None or week <= 0:
+            continue
+        if binomial:
+            if abs(week - primary) > 1e-6:
+                out.append(
+                    f"{path}.week: {week:g} is not a visit of the design: a binomial design "
+                    f"has one visit after baseline, the primary week ({primary:g}); write "
+                    f"week = {primary:g} or remove week"
+                )
+            continue
+        k = round(week / interval)
+        if abs(week - k * interval) <= 1e-6 and week <= last + 1e-6:
+            continue
+        visits = (
+            f"visits are every {interval:g} weeks to week {last:g} ({_visit_list(interval, last)})"
+        )
+        if week > last:
+            out.append(
+                f"{path}.week: {week:g} is after the last visit of the design (week {last:g}); "
+                f"{visits}: use one of them, or remove week to read the primary week "
+                f"({primary:g})"
+            )
+            continue
+        below = interval * math.floor(week / interval)
+        near = f"{below:g} or {below + interval:g}" if below > 0 else f"{interval:g}"
+        out.append(
+            f"{path}.week: {week:g} is not a visit of the design; {visits}: use {near}, or "
+            f"remove week to read the primary week ({primary:g})"
+        )
+    return out
+
+
+def _visit_list(interval: float, last: float) -> str:
+    """Post-baseline visit weeks, shortened: ``"4, 8, 12, ..., 48, 52"``."""
+    n = round(last / interval)
+    if n <= 6:
+        return ", ".join(f"{interval * k:g}" for k in range(1, n + 1))
+    head = ", ".join(f"{interval * k:g}" for k in (1, 2, 3))
+    return f"{head}, ..., {interval * (n - 1):g}, {interval * n:g}"
+
+
+_CHECKS = (
+    _check_binomial_looks,
+    _check_renal_endpoints,
+    _check_interim_multiplicity,
+    _check_analysis_weeks,
+)
+
+
+def scenario_problems(d: dict[str, Any]) -> list[str]:
+    """Problems across the tables of a scenario given as a mapping: an analysis
+    plan the design cannot carry out.
+
+    Works on a validated scenario (``model_dump()``) and, best effort, on raw
+    input whose fields did not all validate, so that one message lists field
+    errors and these together. Each problem starts with its full path.
+
+    Examples
+    --------
+    >>> scenario_problems({"analysis": {"interim": {}, "multiplicity": "holm"}})
+    ["analysis.multiplicity: group-sequential looks are tested per comparison ...; use ..."]
+    """
+    out: list[str] = []
+    for check in _CHECKS:
+        try:
+            out.extend(check(d))
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
+            continue
+    return out
+
+
 def bundled_scenarios() -> list[str]:
     """Names of the scenarios shipped with lupsim.
 
@@ -167,6 +334,8 @@ def parse_scenario(data: dict[str, Any], *, source: str = "<scenario>") -> Scena
                     line = join_problem(table, p)
                     if line not in problems:
                         problems.append(line)
+        if isinstance(data, dict):
+            problems.extend(p for p in scenario_problems(data) if p not in problems)
         raise ScenarioError(problems, source=source) from None
     return scenario if source == "<scenario>" else scenario.with_origin(source)
 

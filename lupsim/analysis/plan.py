@@ -22,7 +22,14 @@ from lupsim.analysis.binary import BINARY_ENDPOINTS
 from lupsim.cohort.population import meta
 from lupsim.errors import did_you_mean
 
-__all__ = ["METHODS", "AnalysisPlan", "AnalysisSpec", "Interim"]
+__all__ = [
+    "INTERIM_MULTIPLICITY",
+    "METHODS",
+    "AnalysisPlan",
+    "AnalysisSpec",
+    "Interim",
+    "Multiplicity",
+]
 
 #: Methods per kind of endpoint.
 METHODS: dict[str, tuple[str, ...]] = {
@@ -37,6 +44,11 @@ METHOD_ALLOWED = "; ".join(
     f"{', '.join(methods)} for {'a binary endpoint' if kind == 'binary' else kind}"
     for kind, methods in METHODS.items()
 )
+#: Multiplicity procedures over the primary comparisons.
+Multiplicity = Literal["none", "bonferroni", "holm", "hochberg", "fixed_sequence"]
+#: The procedures group-sequential looks combine with: each comparison is
+#: tested on its own boundaries, with alpha split equally by Bonferroni.
+INTERIM_MULTIPLICITY = ("bonferroni", "none")
 Method = Literal[
     "logistic",
     "logistic_unadjusted",
@@ -60,7 +72,10 @@ class AnalysisSpec(_Frozen):
         "sri4",
         description="a binary endpoint (sri4 ... sri8, bicla, lldas, perr, crr, ...), "
         "'sledai_change' or 'time_to_severe_flare'",
-        json_schema_extra=meta("—", ENDPOINTS_ALLOWED),
+        json_schema_extra=meta(
+            "—",
+            f"{ENDPOINTS_ALLOWED}; perr and crr need [design.background] induction",
+        ),
     )
     method: Method = Field(
         "logistic", description="statistical method", json_schema_extra=meta("—", METHOD_ALLOWED)
@@ -71,7 +86,9 @@ class AnalysisSpec(_Frozen):
         gt=0,
         le=520,
         description="visit week (default: the primary week)",
-        json_schema_extra=meta("weeks"),
+        json_schema_extra=meta(
+            "weeks", "a visit week of the design (in a binomial design, the primary week)"
+        ),
     )
 
     @model_validator(mode="after")
@@ -141,7 +158,7 @@ class AnalysisPlan(_Frozen):
     secondary: tuple[AnalysisSpec, ...] = Field(
         (), description="secondary analyses", json_schema_extra=meta("—")
     )
-    multiplicity: Literal["none", "bonferroni", "holm", "hochberg", "fixed_sequence"] = Field(
+    multiplicity: Multiplicity = Field(
         "none",
         description="procedure over the primary comparisons (each active arm vs control); "
         "fixed_sequence tests the arms from the last to the first",
@@ -150,7 +167,10 @@ class AnalysisPlan(_Frozen):
     interim: Interim | None = Field(
         None,
         description="group-sequential boundaries at the design's milestones",
-        json_schema_extra=meta("—"),
+        json_schema_extra=meta(
+            "—",
+            "see table; not in a binomial design; only with multiplicity 'bonferroni' or 'none'",
+        ),
     )
 
     @property

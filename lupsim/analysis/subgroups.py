@@ -36,7 +36,8 @@ import statsmodels.api as sm
 from numpy.typing import NDArray
 from scipy import stats
 
-from lupsim.analysis.endpoints import endpoint_table
+from lupsim.analysis.binary import BINARY_ENDPOINTS
+from lupsim.analysis.endpoints import RENAL_ENDPOINTS, endpoint_table
 from lupsim.analysis.results import comparison_label, full_rank_columns, wald_interval
 from lupsim.cohort.vocabulary import RACE_GROUPS, REGIONS
 from lupsim.errors import AnalysisError, did_you_mean
@@ -282,10 +283,18 @@ def _responses(
     if isinstance(endpoint, str):
         table = endpoint_table(ds, week)
         binary = [c for c in table.columns if c not in _NOT_BINARY and not c.startswith("STRAT")]
-        if endpoint not in binary:
+        if endpoint in RENAL_ENDPOINTS and endpoint not in binary:
             raise AnalysisError(
-                f"endpoint {endpoint!r} is not a binary endpoint{did_you_mean(endpoint, binary)}; "
-                f"use one of {', '.join(binary)}, or pass one response per subject"
+                f"endpoint {endpoint!r} is a renal response, and this trial gave no lupus "
+                "nephritis induction regimen ([design.background] induction), so no subject "
+                "has one; use an SLE endpoint such as 'sri4', or simulate a design with an "
+                "induction regimen (scenarios/nephritis-addon.toml)"
+            )
+        if endpoint not in binary:
+            names = [*BINARY_ENDPOINTS, *(c for c in binary if c not in BINARY_ENDPOINTS)]
+            raise AnalysisError(
+                f"endpoint {endpoint!r} is not a binary endpoint{did_you_mean(endpoint, names)}; "
+                f"use one of {', '.join(BINARY_ENDPOINTS)}, or pass one response per subject"
             )
         return table[endpoint].to_numpy(dtype=np.float64), endpoint
     values = np.asarray(endpoint, dtype=np.float64)

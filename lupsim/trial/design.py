@@ -26,6 +26,7 @@ from lupsim.cohort.eligibility import RuleText, parse_rule
 from lupsim.cohort.vocabulary import INDUCTION_REGIMENS
 
 __all__ = [
+    "BINOMIAL_NO_LOOKS",
     "Arm",
     "Background",
     "Discontinuation",
@@ -454,8 +455,10 @@ def _check_background(d: dict[str, Any]) -> list[str]:
         out.append(f"induction.{k}: must be a number (a share 0-1), got {v!r}")
     for k, v in values.items():
         if k not in bad and not 0.0 <= float(v) <= 1.0:
-            hint = f"; a share, not a percentage: write {v:g} as {v / 100:g}" if v > 1 else ""
-            out.append(f"induction.{k}: must be a share between 0 and 1, got {v:g}{hint}")
+            out.append(
+                f"induction.{k}: must be a share between 0 and 1, got {v:g}"
+                f"{_share_hint(float(v), values) if v > 1 else ''}"
+            )
     if not out:
         total = sum(float(v) for v in values.values())
         if abs(total - 1.0) > SHARE_TOLERANCE:
@@ -464,6 +467,20 @@ def _check_background(d: dict[str, Any]) -> list[str]:
                 f"got {total:g}; fix the shares"
             )
     return out
+
+
+def _share_hint(value: float, values: dict[str, Any]) -> str:
+    """How to write a share given above 1: as a fraction of 1, not a percentage."""
+    numbers = [
+        float(v) for v in values.values() if isinstance(v, int | float) and not isinstance(v, bool)
+    ]
+    if abs(sum(numbers) - 100.0) <= 100 * SHARE_TOLERANCE:
+        # Percentages that sum to 100: each divided by 100 is its share.
+        return f"; a share, not a percentage: write {value:g} as {value / 100:g}"
+    return (
+        "; shares are fractions from 0 to 1 that sum to 1, e.g. "
+        "{ mycophenolate = 0.74, euro_lupus_cyclophosphamide = 0.26 }"
+    )
 
 
 class Milestone(_Frozen):
@@ -568,7 +585,9 @@ class TrialDesign(_Frozen):
         json_schema_extra=meta("—"),
     )
     milestones: tuple[Milestone, ...] = Field(
-        (), description="interim looks", json_schema_extra=meta("—")
+        (),
+        description="interim looks",
+        json_schema_extra=meta("—", "see table; none in a binomial design"),
     )
     background: Background = Field(
         default_factory=Background,
@@ -764,9 +783,20 @@ def _check_dosing(d: dict[str, Any]) -> list[str]:
     return out
 
 
+#: Why a binomial design refuses interim looks (milestones, [analysis.interim]).
+BINOMIAL_NO_LOOKS = (
+    "binomial designs have no interim looks (each response is drawn at the primary "
+    "week, with no disease model and no calendar of patients reaching visits)"
+)
+
+
 def _check_outcome(d: dict[str, Any]) -> list[str]:
     out = []
     binomial = d.get("outcome", "disease_model") == "binomial"
+    milestones = d.get("milestones") or ()
+    if binomial and isinstance(milestones, list | tuple) and milestones:
+        names = [str(m.get("name", "?")) if isinstance(m, dict) else "?" for m in milestones]
+        out.append(f"milestones: {BINOMIAL_NO_LOOKS}, got {names}; remove [[design.milestones]]")
     for k, arm in enumerate(d["arms"]):
         rate = arm.get("response_rate")
         if binomial and rate is None:

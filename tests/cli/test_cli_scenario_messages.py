@@ -237,3 +237,169 @@ def test_an_engine_error_that_names_the_file_is_not_prefixed_again(
     err = capsys.readouterr().err
     assert "design.enrolment: after 15 years" in err
     assert err.count(str(path)) == 1, err
+
+
+# -- an analysis plan the design cannot carry out, refused at load ------------
+
+BINOMIAL = """
+[design]
+outcome = "binomial"
+n_randomised = 40
+[[design.arms]]
+name = "control"
+response_rate = 0.4
+[[design.arms]]
+name = "active"
+response_rate = 0.6
+"""
+MILESTONE = '[[design.milestones]]\nname = "IA1"\nweek = 52\nn_patients = 10\n'
+INTERIM = '[analysis.interim]\nspending = "obf"\n'
+NO_LOOKS = (
+    "binomial designs have no interim looks (each response is drawn at the primary week, "
+    "with no disease model and no calendar of patients reaching visits)"
+)
+
+
+def _renal(path: str, endpoint: str) -> str:
+    return (
+        f"{path}.endpoint: {endpoint!r} is a renal response, which needs a lupus nephritis "
+        "induction regimen and this design gives none; add [design.background] induction = "
+        "{ mycophenolate = 0.74, euro_lupus_cyclophosphamide = 0.26 } (as in "
+        "scenarios/nephritis-addon.toml) or use an SLE endpoint such as 'sri4'"
+    )
+
+
+def _holm(value: str) -> str:
+    return (
+        "analysis.multiplicity: group-sequential looks are tested per comparison with alpha "
+        f"split by Bonferroni; multiplicity = {value!r} is not supported with interim looks "
+        "([analysis.interim]); use 'bonferroni' or 'none'"
+    )
+
+
+CROSS_CASES = [
+    pytest.param(
+        'name = "t"\n' + BINOMIAL + MILESTONE,
+        [f"design.milestones: {NO_LOOKS}, got ['IA1']; remove [[design.milestones]]"],
+        id="binomial-milestones",
+    ),
+    pytest.param(
+        'name = "t"\n' + BINOMIAL + INTERIM,
+        [
+            f"analysis.interim: {NO_LOOKS}; remove [analysis.interim] (interim looks need "
+            "the disease model, design.outcome = 'disease_model')"
+        ],
+        id="binomial-interim",
+    ),
+    pytest.param(
+        'name = "t"\n' + DESIGN + '[analysis.primary]\nendpoint = "perr"\n',
+        [_renal("analysis.primary", "perr")],
+        id="perr-without-induction",
+    ),
+    pytest.param(
+        'name = "t"\n' + DESIGN + '[[analysis.secondary]]\nendpoint = "crr"\n',
+        [_renal("analysis.secondary[0]", "crr")],
+        id="crr-without-induction",
+    ),
+    *(
+        pytest.param(
+            'name = "t"\n' + DESIGN + MILESTONE + f'[analysis]\nmultiplicity = "{m}"\n' + INTERIM,
+            [_holm(m)],
+            id=f"interim-{m}",
+        )
+        for m in ("holm", "hochberg", "fixed_sequence")
+    ),
+    pytest.param(
+        'name = "t"\n' + DESIGN + "[analysis.primary]\nweek = 50\n",
+        [
+            "analysis.primary.week: 50 is not a visit of the design; visits are every 4 weeks "
+            "to week 52 (4, 8, 12, ..., 48, 52): use 48 or 52, or remove week to read the "
+            "primary week (52)"
+        ],
+        id="week-between-visits",
+    ),
+    pytest.param(
+        'name = "t"\n' + DESIGN + '[[analysis.secondary]]\nendpoint = "sri4"\nweek = 60\n',
+        [
+            "analysis.secondary[0].week: 60 is after the last visit of the design (week 52); "
+            "visits are every 4 weeks to week 52 (4, 8, 12, ..., 48, 52): use one of them, or "
+            "remove week to read the primary week (52)"
+        ],
+        id="week-after-the-last-visit",
+    ),
+    pytest.param(
+        'name = "t"\n' + BINOMIAL + "[analysis.primary]\nweek = 24\n",
+        [
+            "analysis.primary.week: 24 is not a visit of the design: a binomial design has one "
+            "visit after baseline, the primary week (52); write week = 52 or remove week"
+        ],
+        id="binomial-week",
+    ),
+    pytest.param(
+        'name = "t"\n' + DESIGN + MILESTONE.replace("n_patients = 10", "n_patients = 30"),
+        ["design.milestones[0].n_patients: 30 is more than n_randomised (20)"],
+        id="milestone-more-than-randomised",
+    ),
+    pytest.param(
+        'name = "t"\n'
+        + DESIGN
+        + "[design.background]\ninduction = { mycophenolate = 1.2, euro_lupus_cyclophosphamide"
+        " = 0.26 }\n",
+        [
+            "design.background.induction.mycophenolate: must be a share between 0 and 1, got "
+            "1.2; shares are fractions from 0 to 1 that sum to 1, e.g. { mycophenolate = 0.74, "
+            "euro_lupus_cyclophosphamide = 0.26 }"
+        ],
+        id="induction-share-above-1",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "messages"), CROSS_CASES)
+def test_a_plan_the_design_cannot_carry_out_is_refused_at_load(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, messages: list[str]
+) -> None:
+    err = _simulate(tmp_path, capsys, text)
+    for message in messages:
+        assert message in err, err
+    assert err.count("\n") == 1, err  # one problem, one line
+
+
+def test_induction_percentages_are_rewritten_as_shares(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (
+        'name = "t"\n' + DESIGN + "[design.background]\n"
+        "induction = { mycophenolate = 74, euro_lupus_cyclophosphamide = 26 }\n"
+    )
+    err = _simulate(tmp_path, capsys, text)
+    assert "2 problems:" in err
+    assert (
+        "  - design.background.induction.mycophenolate: must be a share between 0 and 1, "
+        "got 74; a share, not a percentage: write 74 as 0.74\n"
+    ) in err
+    assert "write 26 as 0.26" in err
+    assert "sum to 1, e.g." not in err
+
+
+def test_cross_table_problems_are_listed_with_the_field_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (
+        'name = "t"\n[population]\nfemale_pct = 120\n'
+        + BINOMIAL
+        + MILESTONE
+        + '[analysis]\nmultiplicity = "holm"\n[analysis.primary]\nendpoint = "perr"\nweek = 24\n'
+        + INTERIM
+    )
+    err = _simulate(tmp_path, capsys, text)
+    assert "6 problems:" in err, err
+    for line in (
+        "population.female_pct: must be <= 100, got 120",
+        f"design.milestones: {NO_LOOKS}",
+        f"analysis.interim: {NO_LOOKS}",
+        _renal("analysis.primary", "perr"),
+        _holm("holm"),
+        "analysis.primary.week: 24 is not a visit of the design: a binomial design",
+    ):
+        assert f"  - {line}" in err, (line, err)
