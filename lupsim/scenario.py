@@ -214,6 +214,19 @@ def _check_interim_multiplicity(d: dict[str, Any]) -> list[str]:
     ]
 
 
+def _check_interim_has_looks(d: dict[str, Any]) -> list[str]:
+    design, analysis = _table(d, "design"), _table(d, "analysis")
+    if design is None or analysis is None or analysis.get("interim") is None:
+        return []
+    if design.get("outcome") == "binomial" or design.get("milestones"):
+        return []  # binomial: reported by _check_binomial_looks
+    return [
+        "analysis.interim: the design has no [[design.milestones]], so there is no interim "
+        'look for its boundaries; add one (e.g. [[design.milestones]] with name = "IA1", '
+        "week = 52 and n_patients = half of n_randomised) or remove [analysis.interim]"
+    ]
+
+
 def _check_analysis_weeks(d: dict[str, Any]) -> list[str]:
     design, analysis = _table(d, "design"), _table(d, "analysis")
     if design is None or analysis is None:
@@ -273,6 +286,7 @@ _CHECKS = (
     _check_binomial_looks,
     _check_renal_endpoints,
     _check_interim_multiplicity,
+    _check_interim_has_looks,
     _check_analysis_weeks,
 )
 

@@ -21,6 +21,7 @@ from lupsim.scenario import (
 
 ARMS = [{"name": "placebo"}, {"name": "active", "drug": "anti_baff", "dose_mg_per_kg": 10}]
 INDUCTION = {"mycophenolate": 0.74, "euro_lupus_cyclophosphamide": 0.26}
+LOOK = [{"name": "IA", "week": 52, "n_patients": 10}]
 
 
 def _scenario(design: dict[str, Any], analysis: dict[str, Any]) -> Scenario:
@@ -40,8 +41,8 @@ def test_every_bundled_plan_is_one_its_design_carries_out(name: str) -> None:
         ({"background": {"induction": INDUCTION}}, {"primary": {"endpoint": "perr"}}),
         ({"background": {"induction": INDUCTION}}, {"secondary": [{"endpoint": "crr"}]}),
         ({"milestones": [{"name": "IA", "week": 52, "n_patients": 10}]}, {"interim": {}}),
-        ({}, {"interim": {}, "multiplicity": "bonferroni"}),
-        ({}, {"interim": {}, "multiplicity": "none"}),
+        ({"milestones": LOOK}, {"interim": {}, "multiplicity": "bonferroni"}),
+        ({"milestones": LOOK}, {"interim": {}, "multiplicity": "none"}),
         ({}, {"multiplicity": "holm"}),
         ({}, {"primary": {"week": 24}, "secondary": [{"endpoint": "sri4", "week": 4}]}),
         ({"end_week": 60}, {"secondary": [{"endpoint": "sri4", "week": 60}]}),
@@ -58,7 +59,8 @@ def test_a_binomial_design_reads_its_primary_week() -> None:
         "arms": [{"name": "c", "response_rate": 0.4}, {"name": "a", "response_rate": 0.6}],
     }
     s = _scenario(design, {"primary": {"endpoint": "sri4", "week": 52}})
-    assert s.analysis is not None and s.analysis.primary.week == 52
+    assert s.analysis is not None
+    assert s.analysis.primary.week == 52
 
 
 def test_a_scenario_built_in_python_is_checked_too() -> None:
@@ -87,5 +89,15 @@ def test_the_problems_name_the_file(tmp_path: Path) -> None:
     )
     with pytest.raises(ScenarioError) as err:
         load_scenario(path)
-    assert str(err.value).startswith(f"{path}: analysis.multiplicity: group-sequential looks")
+    assert str(err.value).startswith(f"{path}: ")
+    assert "analysis.multiplicity: group-sequential looks" in str(err.value)
     assert err.value.source == str(path)
+
+
+def test_interim_boundaries_without_a_look_are_refused() -> None:
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(
+            {"name": "t", "design": {"n_randomised": 20, "arms": ARMS}, "analysis": {"interim": {}}}
+        )
+    assert "analysis.interim: the design has no [[design.milestones]]" in str(err.value)
+    assert "or remove [analysis.interim]" in str(err.value)
