@@ -307,11 +307,12 @@ def calibrate_trial(
 
 #: BLISS-LN week-104 results (Furie R, Rovin BH, Houssiau F, et al. N Engl J
 #: Med 2020;383:1117-28), in percent, per arm of scenarios/nephritis-addon.toml:
-#: primary efficacy renal response 43% belimumab vs 32% placebo (OR 1.6, 95% CI
-#: 1.0-2.3), complete renal response 30% vs 20% (OR 1.7, 95% CI 1.1-2.7).
+#: primary efficacy renal response 96/223 belimumab vs 72/223 placebo (43% vs
+#: 32%; OR 1.6, 95% CI 1.0-2.3), complete renal response 67/223 vs 44/223 (30%
+#: vs 20%; OR 1.7, 95% CI 1.1-2.7): the counts, not the rounded percentages.
 BLISS_LN_TARGETS: dict[str, dict[str, float]] = {
-    "placebo": {"perr": 32.0, "crr": 20.0},
-    "belimumab_10mg": {"perr": 43.0, "crr": 30.0},
+    "placebo": {"perr": 100 * 72 / 223, "crr": 100 * 44 / 223},
+    "belimumab_10mg": {"perr": 100 * 96 / 223, "crr": 100 * 67 / 223},
 }
 
 #: Parameters :func:`calibrate_nephritis` fits (as :data:`FREE_PARAMETERS`).

@@ -117,7 +117,8 @@ def test_validate_json_rows(capsys: pytest.CaptureFixture[str]) -> None:
     assert any(n.startswith("BLISS-52 week 52") for n in by_name)
     renal = [n for n in by_name if n.startswith("BLISS-LN week 104")]
     assert len(renal) == 6  # PERR and CRR per arm, and the gain in each
-    assert by_name["BLISS-LN week 104, placebo: perr (%)"]["reference"] == 32.0
+    # Furie 2020: 72 of 223 placebo patients were PERR responders.
+    assert by_name["BLISS-LN week 104, placebo: perr (%)"]["reference"] == 100 * 72 / 223
 
 
 def test_validate_table_rounds_references() -> None:
