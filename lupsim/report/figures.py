@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -700,21 +700,37 @@ def sri_components(ds: TrialDataset, ax: Axes | None = None, week: float | None 
     >>> len(ax.patches), len(ax.containers)
     (12, 3)
     """
-    ax = _axes(ax, (7.5, 4.0))
     summary = endpoints.arm_summary(ds, week)
     cols = list(SRI_COMPONENTS)
-    x = np.arange(len(cols), dtype=np.float64)
-    width = 0.8 / len(ds.arms)
-    for k, arm in enumerate(ds.arms):
-        heights = summary.loc[arm, cols].to_numpy(dtype=np.float64)
-        bars = ax.bar(x + (k - (len(ds.arms) - 1) / 2) * width, heights, width, label=arm)
+    heights = {arm: summary.loc[arm, cols].to_numpy(dtype=np.float64) for arm in ds.arms}
+    wk = ds.primary_week if week is None else week
+    return _grouped_bars(
+        _axes(ax, (7.5, 4.0)),
+        [textwrap.fill(SRI_COMPONENTS[c], 18) for c in cols],
+        heights,
+        f"{ds.scenario}: SRI-4 and its components at week {wk:g}",
+        "upper left",
+    )
+
+
+def _grouped_bars(
+    ax: Axes,
+    labels: list[str],
+    heights: dict[str, NDArray[np.float64]],
+    title: str,
+    legend: Literal["upper left", "upper right"],
+) -> Axes:
+    """Percentages as bars grouped by label, one labelled bar container per arm."""
+    x = np.arange(len(labels), dtype=np.float64)
+    width = 0.8 / len(heights)
+    for k, (arm, h) in enumerate(heights.items()):
+        bars = ax.bar(x + (k - (len(heights) - 1) / 2) * width, h, width, label=arm)
         ax.bar_label(bars, fmt="%.0f", fontsize=7, padding=1)
-    ax.set_xticks(x, [textwrap.fill(SRI_COMPONENTS[c], 18) for c in cols], fontsize=8)
+    ax.set_xticks(x, labels, fontsize=8)
     ax.set_ylabel("Subjects (%)")
     ax.set_ylim(0, 105)
-    wk = ds.primary_week if week is None else week
-    ax.set_title(f"{ds.scenario}: SRI-4 and its components at week {wk:g}")
-    ax.legend(loc="upper left", fontsize="small")
+    ax.set_title(title)
+    ax.legend(loc=legend, fontsize="small")
     return _plain_axes(ax)
 
 
@@ -741,26 +757,24 @@ def renal_components(ds: TrialDataset, ax: Axes | None = None, week: float | Non
     >>> len(ax.patches), len(ax.containers)
     (12, 2)
     """
-    ax = _axes(ax, (7.5, 4.0))
     results = {"perr": endpoints.perr(ds, week), "crr": endpoints.crr(ds, week)}
-    labels = list(RENAL_COMPONENTS)
-    x = np.arange(len(labels), dtype=np.float64)
-    width = 0.8 / len(ds.arms)
-    for k, arm in enumerate(ds.arms):
-        sel = ds.arm_index == k
-        heights = [
-            100.0 * float(np.mean(getattr(results[which], part)[sel]))
-            for which, part in RENAL_COMPONENTS.values()
-        ]
-        bars = ax.bar(x + (k - (len(ds.arms) - 1) / 2) * width, heights, width, label=arm)
-        ax.bar_label(bars, fmt="%.0f", fontsize=7, padding=1)
-    ax.set_xticks(x, [textwrap.fill(label, 16) for label in labels], fontsize=8)
-    ax.set_ylabel("Subjects (%)")
-    ax.set_ylim(0, 105)
+    heights = {
+        arm: np.array(
+            [
+                100.0 * float(np.mean(getattr(results[which], part)[ds.arm_index == k]))
+                for which, part in RENAL_COMPONENTS.values()
+            ]
+        )
+        for k, arm in enumerate(ds.arms)
+    }
     wk = ds.primary_week if week is None else week
-    ax.set_title(f"{ds.scenario}: renal responses and their criteria at week {wk:g}")
-    ax.legend(loc="upper right", fontsize="small")
-    return _plain_axes(ax)
+    return _grouped_bars(
+        _axes(ax, (7.5, 4.0)),
+        [textwrap.fill(label, 16) for label in RENAL_COMPONENTS],
+        heights,
+        f"{ds.scenario}: renal responses and their criteria at week {wk:g}",
+        "upper right",
+    )
 
 
 # -- effects -------------------------------------------------------------------------
