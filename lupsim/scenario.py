@@ -184,12 +184,30 @@ def _check_binomial_looks(d: dict[str, Any]) -> list[str]:
     ]
 
 
+def _check_binomial_endpoints(d: dict[str, Any]) -> list[str]:
+    """A binomial design draws one response per subject, kept as ``sri4``; the
+    disease-model endpoints (BICLA, flares, SLEDAI change...) would read a
+    constructed record and report nonsense."""
+    design, analysis = _table(d, "design"), _table(d, "analysis")
+    if design is None or analysis is None or design.get("outcome") != "binomial":
+        return []
+    return [
+        f"{path}.endpoint: {spec['endpoint']!r} needs the disease model; a binomial design "
+        "draws one response per subject, analysed as endpoint = 'sri4' (logistic, "
+        "logistic_unadjusted, cmh or risk_difference)"
+        for path, spec in _specs(analysis)
+        if spec.get("endpoint", "sri4") != "sri4"
+    ]
+
+
 def _check_renal_endpoints(d: dict[str, Any]) -> list[str]:
     design, analysis = _table(d, "design"), _table(d, "analysis")
     if design is None or analysis is None:
         return []
     if (_table(design, "background") or {}).get("induction"):
         return []
+    if design.get("outcome") == "binomial":
+        return []  # any endpoint but the drawn response: _check_binomial_endpoints
     return [
         f"{path}.endpoint: {spec['endpoint']!r} is a renal response, which needs a lupus "
         "nephritis induction regimen and this design gives none; add [design.background] "
@@ -284,6 +302,7 @@ def _visit_list(interval: float, last: float) -> str:
 
 _CHECKS = (
     _check_binomial_looks,
+    _check_binomial_endpoints,
     _check_renal_endpoints,
     _check_interim_multiplicity,
     _check_interim_has_looks,

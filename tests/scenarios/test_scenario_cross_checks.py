@@ -101,3 +101,28 @@ def test_interim_boundaries_without_a_look_are_refused() -> None:
         )
     assert "analysis.interim: the design has no [[design.milestones]]" in str(err.value)
     assert "or remove [analysis.interim]" in str(err.value)
+
+
+def test_binomial_designs_analyse_only_their_drawn_response() -> None:
+    design = {
+        "outcome": "binomial",
+        "n_randomised": 100,
+        "arms": [{"name": "c", "response_rate": 0.4}, {"name": "a", "response_rate": 0.6}],
+    }
+    ok = parse_scenario({"name": "b", "design": design, "analysis": {"primary": {}}})
+    assert ok.analysis is not None
+    assert ok.analysis.primary.endpoint == "sri4"
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(
+            {
+                "name": "b",
+                "design": design,
+                "analysis": {
+                    "primary": {"endpoint": "bicla"},
+                    "secondary": [{"endpoint": "sledai_change", "method": "ancova"}],
+                },
+            }
+        )
+    text = str(err.value)
+    assert "analysis.primary.endpoint: 'bicla' needs the disease model" in text
+    assert "analysis.secondary[0].endpoint: 'sledai_change' needs the disease model" in text
