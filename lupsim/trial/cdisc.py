@@ -458,7 +458,39 @@ def adsl(ds: TrialDataset) -> pd.DataFrame:
         "TRTFWK": _weeks(np.where(failed, weeks[fail_col], np.nan)),
         "TRTFDY": _study_day(fail_day),
     }
-    return pd.DataFrame(cols)[_columns("ADSL", ds)]
+    frame = pd.DataFrame(cols)[_columns("ADSL", ds)]
+    if ds.binomial:
+        # No patients are modelled, only responses: demographics and baseline
+        # disease are missing, not the placeholders the dataset carries.
+        for col in _NOT_MODELLED_IN_BINOMIAL:
+            if col in frame.columns:
+                numeric = pd.api.types.is_numeric_dtype(frame[col])
+                frame[col] = np.nan if numeric else ""
+    return frame
+
+
+#: ADSL variables a binomial design (no disease model) has no value for.
+_NOT_MODELLED_IN_BINOMIAL = (
+    "REGION1",
+    "SEX",
+    "RACE",
+    "WEIGHTBL",
+    "SELENABL",
+    "SLE2KBL",
+    "BILAGBL",
+    "BILAGABL",
+    "BILAGBBL",
+    "PGABL",
+    "PREDBL",
+    "DSDNABL",
+    "C3BL",
+    "C4BL",
+    "PROTBL",
+    "EGFRBL",
+    "SERACTFL",
+    "ANTIMLFL",
+    "ISBLFL",
+)
 
 
 def _pending(ds: TrialDataset) -> B:

@@ -361,3 +361,22 @@ def test_arm_codes_stay_unique_when_truncated() -> None:
     assert cdisc._arm_codes(("placebo", "drug 10 mg/kg")) == ["PLACEBO", "DRUG_10_MG_KG"]
     long = ("x" * 25 + "1", "x" * 25 + "2")
     assert cdisc._arm_codes(long) == ["ARM1", "ARM2"]
+
+
+def test_binomial_adsl_leaves_unmodelled_patients_missing() -> None:
+    """A binomial design draws responses only: no sex, race, region or baseline
+    disease, so ADSL leaves them missing instead of showing placeholders."""
+    from lupsim.scenario import load_scenario
+    from lupsim.trial import simulate_trial
+    from lupsim.trial.cdisc import adsl
+
+    a = adsl(simulate_trial(load_scenario("two-arm-binomial"), seed=1))
+    assert (a["SEX"] == "").all()
+    assert (a["RACE"] == "").all()
+    assert (a["SERACTFL"] == "").all()
+    assert a["SELENABL"].isna().all()
+    assert a["AGE"].isna().all()
+    assert set(a["COMPLFL"]) == {"Y"}  # what the design does say is kept
+    disease = adsl(simulate_trial(load_scenario("bliss52"), seed=1))
+    assert set(disease["SEX"]) == {"F", "M"}
+    assert disease["SELENABL"].notna().all()
