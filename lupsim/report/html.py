@@ -43,6 +43,7 @@ import lupsim
 from lupsim.analysis import subgroups
 from lupsim.analysis.binary import BINARY_ENDPOINTS
 from lupsim.analysis.endpoints import RENAL_ENDPOINTS
+from lupsim.analysis.interim import SequentialResult
 from lupsim.analysis.plan import AnalysisPlan, AnalysisSpec
 from lupsim.analysis.power import (
     GridPoint,
@@ -595,7 +596,7 @@ class Report:
             _table(a.multiplicity),
         ]
         if self.scenario.design is not None and self.scenario.design.milestones:
-            parts.append(_interim_section(self.dataset, self.scenario.design, a.plan))
+            parts.append(_interim_section(self.dataset, self.scenario.design, a.plan, a.sequential))
         for res in a.secondary:
             parts.append(f"<h3>Secondary: {_esc(res.name)}, {_esc(res.method)}</h3>")
             parts.append(_result_table(res))
@@ -1101,10 +1102,17 @@ def _design(d: TrialDesign) -> str:
     return _table(arms) + _facts(facts)
 
 
-def _interim_section(ds: TrialDataset, design: TrialDesign, plan: AnalysisPlan) -> str:
+def _interim_section(
+    ds: TrialDataset,
+    design: TrialDesign,
+    plan: AnalysisPlan,
+    analysed: SequentialResult | None = None,
+) -> str:
     """The primary analysis read with the design's interim looks
     (:func:`lupsim.analysis.interim.sequential_analysis`, the code that decides
-    every replicate of a power run)."""
+    every replicate of a power run); ``analysed`` is the analysis report's
+    account of them, if it has one (the engine randomises exactly the planned
+    n, so it is the same)."""
     from lupsim.analysis.interim import comparison_alpha, final_day, sequential_analysis
 
     planned = "; ".join(
@@ -1118,7 +1126,7 @@ def _interim_section(ds: TrialDataset, design: TrialDesign, plan: AnalysisPlan) 
             "The analysis plan has no [analysis.interim] table, so the milestones have no "
             "stopping boundaries and the primary analysis above is the only test."
         )
-    seq = sequential_analysis(ds, plan, n_planned=design.n_randomised)
+    seq = analysed or sequential_analysis(ds, plan, n_planned=design.n_randomised)
     if seq is None:
         return head + _note(
             "No interim look could be analysed in this simulated trial: no milestone was "
