@@ -52,6 +52,7 @@ __all__ = [
     "Look",
     "SequentialResult",
     "comparison_alpha",
+    "final_day",
     "primary_statistics",
     "sequential_analysis",
 ]

@@ -422,6 +422,12 @@ def summarise_power(
     return table
 
 
+def _other_axes(table: pd.DataFrame) -> list[str]:
+    """The grid axes of a power table other than n: rows that differ only in
+    n share their response rates."""
+    return [c for c in GRID_FIELDS if c in table.columns and c != "n_total"]
+
+
 def _pooled_rates(rows: pd.DataFrame) -> tuple[float, float]:
     """Control and arm response rates over rows that differ only in n, weighted
     by replicates: the rates do not depend on n, and pooling removes most of
@@ -442,7 +448,7 @@ def _analytic_power(table: pd.DataFrame, alpha: float) -> None:
 
     if table.empty:
         return
-    others = [c for c in GRID_FIELDS if c in table.columns and c != "n_total"]
+    others = _other_axes(table)
     # Grid values may be lists (an allocation): group on their text.
     keys = [table["comparison"], *(table[c].astype(str) for c in others)]
     for _, rows in table.groupby(keys, sort=False, dropna=False):
@@ -635,7 +641,7 @@ def sample_size(
     crow = rows.iloc[-1]
     # Rates pooled over the sizes of the last row's other grid values only: an
     # effect, placebo, allocation or enrichment axis changes the rates.
-    others = [c for c in GRID_FIELDS if c in rows.columns and c != "n_total"]
+    others = _other_axes(rows)
     same = np.ones(len(rows), dtype=bool)
     for c in others:
         same &= (rows[c].astype(str) == str(crow[c])).to_numpy()
