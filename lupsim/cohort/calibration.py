@@ -349,18 +349,22 @@ def _fit(population_json: str, eligibility_json: str | None) -> CalibrationResul
 def _cache_file(population_json: str, eligibility_json: str | None) -> Path | None:
     """Where a fit is kept between runs, or None when caching is off.
 
-    The key covers the lupsim version, the source of the model, and the
-    population and rules, so a changed model never reuses an old fit.
+    The key covers the lupsim version, the source of the model (with the
+    random draws and instruments it builds patients from), and the population
+    and rules, so a changed model never reuses an old fit.
     """
     if os.environ.get("LUPSIM_NO_CACHE"):
         return None
     root = Path(os.environ.get("LUPSIM_CACHE_DIR") or Path.home() / ".cache" / "lupsim")
     h = hashlib.sha256()
     from lupsim import __version__
+    from lupsim import random as lupsim_random
+    from lupsim.activity import bilag, classification, sledai
     from lupsim.cohort import columns, model, table
 
     h.update(__version__.encode())
-    for mod in (model, columns, table, sys.modules[__name__]):
+    sources = (model, columns, table, lupsim_random, bilag, classification, sledai)
+    for mod in (*sources, sys.modules[__name__]):
         h.update(Path(str(mod.__file__)).read_bytes())
     h.update(population_json.encode())
     h.update((eligibility_json or "").encode())
