@@ -9,6 +9,13 @@ many numbers one purpose draws therefore never shifts another purpose's
 numbers: changing the dropout model leaves enrolment and randomisation alone,
 and scenarios compared on the same seed share common random numbers.
 
+The module also draws the kinds of numbers the simulation needs most, faster
+than the Generator's own methods where a coarser number does as well:
+:func:`raw16` (16-bit integers, four per 64-bit draw), :func:`bernoulli16`,
+:func:`logistic16`, :func:`normals` (Box-Muller) and :func:`coarse_normals`.
+They take a Generator built by :func:`stream` and consume its bit generator
+in order, like any of its methods.
+
 Examples
 --------
 >>> a = stream(1, "disease").random(3)
@@ -21,11 +28,24 @@ False
 
 from __future__ import annotations
 
+import math
 import zlib
 
 import numpy as np
+from numpy.typing import NDArray
+from scipy import special
 
-__all__ = ["purpose_key", "replicate_seed", "stream"]
+__all__ = [
+    "bernoulli16",
+    "bernoulli_thresholds",
+    "coarse_normals",
+    "logistic16",
+    "normals",
+    "purpose_key",
+    "raw16",
+    "replicate_seed",
+    "stream",
+]
 
 
 def purpose_key(name: str) -> int:
@@ -74,4 +94,138 @@ def stream(
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     key = (*ss.spawn_key, purpose_key(name), *map(int, extra))
     child = np.random.SeedSequence(ss.entropy, spawn_key=key, pool_size=ss.pool_size)
-    return np.random.Generator(np.random.PCG64(child))
+    # SFC64: a chaotic generator of high statistical quality (it passes
+    # PractRand and BigCrush) that draws raw 64-bit numbers about a third
+    # faster than PCG64; simulating a trial draws a few hundred thousand.
+    return np.random.Generator(np.random.SFC64(child))
+
+
+#: 2 ** 16: the cells of a 16-bit uniform.
+_CELLS = 65536.0
+
+
+def raw16(rng: np.random.Generator, size: int) -> NDArray[np.uint16]:
+    """``size`` integers uniform on 0-65535: four per 64-bit draw of ``rng``.
+
+    ``k / 65536`` is a uniform on [0, 1) of 16-bit resolution; 1/65536 is far
+    finer than any probability a simulation compares it with, and it costs a
+    fifth of ``rng.random``.
+
+    Examples
+    --------
+    >>> k = raw16(np.random.default_rng(1), 5)
+    >>> k.dtype, k.shape
+    (dtype('uint16'), (5,))
+    """
+    return rng.bit_generator.random_raw((size + 3) // 4).view(np.uint16)[:size]
+
+
+def bernoulli16(
+    rng: np.random.Generator, p: NDArray[np.float64] | float, shape: tuple[int, ...]
+) -> NDArray[np.bool_]:
+    """Bernoulli draws of probability ``p`` (broadcast against ``shape``) from
+    16-bit uniforms.
+
+    A draw is true when its 16-bit uniform ``k / 65536`` is below ``p``, so the
+    probability is ``p`` rounded up to the next multiple of 1/65536 (an error
+    below 1.6e-5).
+
+    Examples
+    --------
+    >>> x = bernoulli16(np.random.default_rng(1), np.array([0.0, 1.0]), (3, 2))
+    >>> x.tolist()
+    [[False, True], [False, True], [False, True]]
+    """
+    size = math.prod(shape)
+    return raw16(rng, size).reshape(shape) < bernoulli_thresholds(p)
+
+
+def bernoulli_thresholds(p: NDArray[np.float64] | float) -> NDArray[np.int32]:
+    """Whole numbers ``t`` with ``k < t`` exactly when ``k / 65536 < p``, for the
+    16-bit integers ``k`` of :func:`raw16`: ``ceil(65536 p)``.
+
+    Examples
+    --------
+    >>> bernoulli_thresholds(np.array([0.0, 0.5, 1.0])).tolist()
+    [0, 32768, 65536]
+    """
+    return np.ceil(np.asarray(p, dtype=np.float64) * _CELLS).astype(np.int32)
+
+
+#: Standard logistic quantiles at the midpoints of the 65,536 cells of a 16-bit
+#: uniform: a 16-bit draw looked up here is a logistic draw cut at 11.8. Float32:
+#: a table that stays in cache, and a variate compared with a float64 bound
+#: is exactly representable there.
+_LOGISTIC_QUANTILES = special.logit((np.arange(65536) + 0.5) / _CELLS).astype(np.float32)
+
+
+def logistic16(rng: np.random.Generator, shape: int | tuple[int, ...]) -> NDArray[np.float32]:
+    """Standard logistic variates by inverse CDF of 16-bit uniforms (a table).
+
+    ``l < x`` is then a Bernoulli draw of probability ``expit(x)`` to within
+    1/65536 (the Bernoulli draws of a latent-variable model); about a tenth
+    of the cost of ``rng.logistic``.
+
+    Examples
+    --------
+    >>> l = logistic16(np.random.default_rng(1), (2, 3))
+    >>> l.shape, bool((abs(l) < 12).all())
+    ((2, 3), True)
+    """
+    shape = (shape,) if isinstance(shape, int) else shape
+    return _LOGISTIC_QUANTILES.take(raw16(rng, math.prod(shape))).reshape(shape)
+
+
+def normals(rng: np.random.Generator, shape: tuple[int, ...]) -> NDArray[np.float32]:
+    """Standard normals (float32), by the Box-Muller transform of uniforms.
+
+    Each pair of normals comes from a radius ``sqrt(-2 log(1 - u))`` (a 53-bit
+    uniform: the tail reaches 8.5 SD) and an angle (a float32 uniform), as
+    ``r cos`` and ``r sin``, which are independent standard normals. Done on
+    whole arrays, this costs half of ``rng.standard_normal``, whose ziggurat
+    draws one number at a time.
+
+    Examples
+    --------
+    >>> z = normals(np.random.default_rng(1), (2, 3))
+    >>> z.dtype, z.shape
+    (dtype('float32'), (2, 3))
+    """
+    size = math.prod(shape)
+    pairs = (size + 1) // 2
+    # In place: the same operations, without temporaries.
+    r = rng.random(pairs)
+    np.negative(r, out=r)
+    np.log1p(r, out=r)
+    r *= -2.0
+    radius = np.sqrt(r, out=r).astype(np.float32)
+    angle = rng.random(pairs, dtype=np.float32)
+    angle *= np.float32(2.0 * np.pi)
+    out = np.empty(2 * pairs, dtype=np.float32)
+    np.cos(angle, out=out[:pairs])
+    out[:pairs] *= radius
+    np.sin(angle, out=out[pairs:])
+    out[pairs:] *= radius
+    return out[:size].reshape(shape)
+
+
+#: Standard normal quantiles at the midpoints of the 65,536 cells of a 16-bit
+#: uniform: a 16-bit draw looked up here is a normal draw cut at 4.3 SD.
+_NORMAL_QUANTILES = special.ndtri((np.arange(65536) + 0.5) / _CELLS).astype(np.float32)
+
+
+def coarse_normals(rng: np.random.Generator, shape: tuple[int, ...]) -> NDArray[np.float32]:
+    """Standard normals (float32) by inverse CDF of 16-bit uniforms (a table).
+
+    A quarter of the cost of :func:`normals`; the tails are cut at 4.3 SD,
+    which is enough for measurement error, where nothing turns on a
+    1-in-100,000 value.
+
+    Examples
+    --------
+    >>> z = coarse_normals(np.random.default_rng(1), (4,))
+    >>> bool((abs(z) < 4.4).all())
+    True
+    """
+    size = math.prod(shape)
+    return _NORMAL_QUANTILES.take(raw16(rng, size)).reshape(shape)

@@ -28,9 +28,10 @@ are not fitted.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -40,6 +41,7 @@ from lupsim.activity import bilag as _bilag
 from lupsim.activity import classification as _cls
 from lupsim.activity.sledai import DESCRIPTOR_CODES, N_DESCRIPTORS, ORGAN_DOMAINS, WEIGHTS
 from lupsim.cohort.vocabulary import RACE_BY_REGION, RACE_GROUPS, REGIONS
+from lupsim.random import bernoulli_thresholds, logistic16, normals, raw16
 
 __all__ = [
     "BILAG_SOURCES",
@@ -55,6 +57,8 @@ __all__ = [
 
 F = NDArray[np.float64]
 B = NDArray[np.bool_]
+# Logistic variates: float32 from draw_noise (16-bit quantiles), compared only.
+FL = NDArray[np.floating[Any]]
 I8 = NDArray[np.int8]
 
 _D = {code: i for i, code in enumerate(DESCRIPTOR_CODES)}
@@ -494,7 +498,7 @@ class Noise:
     function of noise and parameters.
     """
 
-    l_sex: F
+    l_sex: FL
     u_region: F
     u_race: F
     u_age: F
@@ -504,26 +508,26 @@ class Noise:
     e_dsdna: F
     e_c3: F
     e_c4: F
-    l_ana: F
+    l_ana: FL
     u_ana_titre: F
-    l_renal: F
+    l_renal: FL
     e_proteinuria: F
     sediment: B  # (n, 3)
-    l_organ: F  # (n, 7): organ domains drawn in two steps (not renal or serology)
+    l_organ: FL  # (n, 7): organ domains drawn in two steps (not renal or serology)
     e_organ: F  # (n, 8): persistent organ propensities (the 7 organs, then renal)
-    l_descriptor: F  # (n, 17): their items
+    l_descriptor: FL  # (n, 17): their items
     is_new: B  # (n, 24)
     e_bilag: F  # (n, 9)
     bilag_mild: B  # (n, 9)
     e_pga_rater: F
     e_pga_visit: F
     u_sdi: F
-    l_pred: F
-    l_pred_high: F
+    l_pred: FL
+    l_pred_high: FL
     e_pred_dose: F
     u_pred_maint: F
-    l_antimalarial: F
-    l_is: F
+    l_antimalarial: FL
+    l_is: FL
     u_is_agent: F
     e_weight: F
     e_egfr: F
@@ -543,41 +547,41 @@ def draw_noise(n: int, rng: np.random.Generator) -> Noise:
     >>> noise.l_organ.shape
     (5, 7)
     """
-    u = rng.random
-    z = rng.standard_normal
+    # Numbers of one kind drawn together fill the rows of a block: each call
+    # costs far more than its numbers at this size. The Bernoulli draws of
+    # fixed probabilities and the logistic variates come from 16-bit uniforms,
+    # the normals from the Box-Muller transform (:mod:`lupsim.random`), a few
+    # times cheaper than the Generator's own methods: screening a trial's
+    # candidates draws about 150 numbers for each. The (n, k) matrices are
+    # drawn in that shape (a transposed copy would cost more than the draw).
+    u = rng.random((_N_NOISE_U, n))
+    z = normals(rng, (_N_NOISE_Z, n)).astype(np.float64)
+    e_organ = normals(rng, (n, len(_ORGANS) + 1)).astype(np.float64)
+    e_bilag = normals(rng, (n, _bilag.N_BILAG_DOMAINS)).astype(np.float64)
+    # Standard logistic variates: "l < x" is a Bernoulli(expit(x)) draw, so
+    # building patients needs comparisons, not an expit per draw.
+    lg = logistic16(rng, (_N_NOISE_L, n))
+    l_organ = logistic16(rng, (n, len(_ORGANS)))
+    l_descriptor = logistic16(rng, (n, _GENERIC_IDX.size))
+    k = raw16(rng, n * _NOISE_B_THRESHOLD.size).reshape(n, _NOISE_B_THRESHOLD.size)
+    bern = k < _NOISE_B_THRESHOLD
 
-    def lg(size: int | tuple[int, ...]) -> F:
-        # Standard logistic variates: "l < x" is a Bernoulli(expit(x)) draw,
-        # so building patients needs comparisons, not an expit per draw.
-        return rng.logistic(size=size)
-
-    # A Generator fills an array in order, so one call for k consecutive
-    # draws of the same kind gives the numbers of k calls (rows of the
-    # result): fewer calls, the same noise. The order below is the order of
-    # the draws.
-    l_sex = lg(n)
-    u_region, u_race, u_age, u_duration = u((4, n))
-    z_act, z_sero, e_dsdna, e_c3, e_c4 = z((5, n))
-    l_ana = lg(n)
-    u_ana_titre = u(n)
-    l_renal = lg(n)
-    e_proteinuria = z(n)
-    sediment = u((n, 3)) < _SEDIMENT_P
-    l_organ = lg((n, len(_ORGANS)))
-    e_organ = z((n, len(_ORGANS) + 1))
-    l_descriptor = lg((n, _GENERIC_IDX.size))
-    is_new = u((n, N_DESCRIPTORS)) < BASELINE_NEW_PROB
-    e_bilag = z((n, _bilag.N_BILAG_DOMAINS))
-    bilag_mild = u((n, _bilag.N_BILAG_DOMAINS)) < BILAG_MILD_ONLY
-    e_pga_rater, e_pga_visit = z((2, n))
-    u_sdi = u(n)
-    l_pred, l_pred_high = lg((2, n))
-    e_pred_dose = z(n)
-    u_pred_maint = u(n)
-    l_antimalarial, l_is = lg((2, n))
-    u_is_agent = u(n)
-    e_weight, e_egfr = z((2, n))
-    past = u((n, len(_cls.MANIFESTATIONS))) < _HIST_P
+    u_region, u_race, u_age, u_duration, u_ana_titre, u_sdi, u_pred_maint, u_is_agent = u
+    (
+        z_act,
+        z_sero,
+        e_dsdna,
+        e_c3,
+        e_c4,
+        e_proteinuria,
+        e_pga_rater,
+        e_pga_visit,
+        e_pred_dose,
+        e_weight,
+        e_egfr,
+    ) = z
+    l_sex, l_ana, l_renal, l_pred, l_pred_high, l_antimalarial, l_is = lg
+    sediment, is_new, bilag_mild, past = (bern[:, cols] for cols in _NOISE_B_COLUMNS)
     return Noise(
         l_sex=l_sex,
         u_region=u_region,
@@ -767,6 +771,25 @@ _SEDIMENT_P = np.array(
 )
 _MANIF_INDEX = {m: i for i, m in enumerate(_cls.MANIFESTATIONS)}
 _HIST_P = np.array([EURO_LUPUS_FREQUENCY[m] for m in _cls.MANIFESTATIONS])
+
+# The blocks of noise of a batch of candidates (rows of one draw each, in
+# the order :func:`draw_noise` unpacks them): continuous uniforms, normals and
+# logistic variates; and the Bernoulli draws of fixed probabilities (sediment,
+# new items, mild BILAG, past manifestations), one column per probability.
+_N_NOISE_U = 8
+_N_NOISE_Z = 11
+_N_NOISE_L = 7
+_NOISE_B_P = (
+    _SEDIMENT_P,
+    np.full(N_DESCRIPTORS, BASELINE_NEW_PROB),
+    BILAG_MILD_ONLY,
+    _HIST_P,
+)
+_NOISE_B_THRESHOLD = bernoulli_thresholds(np.concatenate(_NOISE_B_P))
+_NOISE_B_COLUMNS = tuple(
+    slice(a, b)
+    for a, b in itertools.pairwise(np.cumsum([0, *(len(p) for p in _NOISE_B_P)]).tolist())
+)
 _IMPLY_FROM = np.array([_D[d] for d in _CURRENT_IMPLIES])
 _IMPLY_TO = np.array([_MANIF_INDEX[m] for m in _CURRENT_IMPLIES.values()])
 _BILAG_SRC = [
@@ -798,7 +821,7 @@ def organ_logits(params: Parameters, z_act: F) -> F:
     return (lead + params["activity_shift"])[None, :] + loading * z_act[:, None]
 
 
-def organ_items(params: Parameters, z_act: F, l_organ: F, l_item: F, effect: F) -> B:
+def organ_items(params: Parameters, z_act: F, l_organ: FL, l_item: FL, effect: F) -> B:
     """Items present in each organ, (n, 17).
 
     The organ is active or not (``effect`` is the patient's persistent organ

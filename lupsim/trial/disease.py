@@ -47,6 +47,7 @@ from lupsim.activity.sledai import DESCRIPTOR_CODES, N_DESCRIPTORS, WEIGHTS
 from lupsim.cohort import model as cm
 from lupsim.cohort.model import Parameters, PatientArrays
 from lupsim.cohort.vocabulary import INDUCTION_REGIMENS
+from lupsim.random import bernoulli_thresholds, coarse_normals, raw16
 from lupsim.trial.design import Discontinuation, Rescue, SteroidProtocol
 
 __all__ = ["DROPOUT_REASONS", "Course", "DiseaseModel", "DiseaseParameters", "cumulative_or"]
@@ -99,68 +100,16 @@ _N_UNIFORMS = _U_BILAG.stop
 _Z_FLARE_PROTEINURIA, _Z_PROTEINURIA, _Z_DSDNA, _Z_C3, _Z_C4, _Z_PGA = range(6)
 _N_NORMALS = 6
 _SQRT12 = np.float32(np.sqrt(12.0))
+# The disease's uniforms are the 16-bit integers k of lupsim.random.raw16:
+# u = k / 65536. The chains compare k with 65536 p rather than u with p: the
+# same comparison (scaling by a power of two is exact), without turning every
+# k into a float first.
 _U16 = np.float32(1.0 / 65536.0)
-
-
-def _draw_uniforms(rng: np.random.Generator, out: NDArray[np.float32]) -> None:
-    """Fill ``out`` with uniforms on [0, 1) of 16-bit resolution, from raw output.
-
-    Four uniforms per 64-bit draw: five times cheaper than ``rng.random``, and
-    1/65536 is far finer than any probability the model compares them with.
-    They fill ``out`` in its (C) memory order. The caller scales by 1/65536
-    (exact in float32).
-    """
-    size = out.size
-    out[...] = (
-        rng.bit_generator.random_raw((size + 3) // 4).view(np.uint16)[:size].reshape(out.shape)
-    )
-
-
-def _draw_normals(rng: np.random.Generator, shape: tuple[int, ...]) -> NDArray[np.float32]:
-    """Standard normals (float32), by the Box-Muller transform of uniforms.
-
-    Each pair of normals comes from a radius ``sqrt(-2 log(1 - u))`` (a 53-bit
-    uniform: the tail reaches 8.5 SD) and an angle (a float32 uniform), as
-    ``r cos`` and ``r sin``, which are independent standard normals. Done on
-    whole arrays, this costs half of ``rng.standard_normal``, whose ziggurat
-    draws one number at a time.
-    """
-    size = int(np.prod(shape))
-    pairs = (size + 1) // 2
-    # In place: the same operations, without temporaries.
-    r = rng.random(pairs)
-    np.negative(r, out=r)
-    np.log1p(r, out=r)
-    r *= -2.0
-    radius = np.sqrt(r, out=r).astype(np.float32)
-    angle = rng.random(pairs, dtype=np.float32)
-    angle *= np.float32(2.0 * np.pi)
-    out = np.empty(2 * pairs, dtype=np.float32)
-    np.cos(angle, out=out[:pairs])
-    out[:pairs] *= radius
-    np.sin(angle, out=out[pairs:])
-    out[pairs:] *= radius
-    return out[:size].reshape(shape)
-
-
-#: Standard normal quantiles at the midpoints of the 65,536 cells of a 16-bit
-#: uniform: a 16-bit draw looked up here is a normal draw cut at 4.3 SD.
-_NORMAL_QUANTILES = special.ndtri((np.arange(65536) + 0.5) / 65536).astype(np.float32)
-
-
-def _draw_coarse_normals(rng: np.random.Generator, shape: tuple[int, ...]) -> NDArray[np.float32]:
-    """Standard normals (float32) by inverse CDF of 16-bit uniforms (a table).
-
-    A quarter of the cost of :func:`_draw_normals`; the tails are cut at 4.3
-    SD, which is enough for measurement error, where nothing turns on a
-    1-in-100,000 value.
-    """
-    size = int(np.prod(shape))
-    raw = rng.bit_generator.random_raw((size + 3) // 4).view(np.uint16)[:size]
-    return _NORMAL_QUANTILES.take(raw).reshape(shape)
-
+_CELLS = np.float32(65536.0)
+_LN10 = float(np.log(10.0))
 
 _SEDIMENT_Q = cm._SEDIMENT_P[:, None]
+_SEDIMENT_Q_CELLS = _SEDIMENT_Q * 65536.0
 _QUIET_LOG_PROT = float(np.log(cm.PROTEINURIA_QUIET_MEDIAN))
 _QUIET_MAX_LOG_PROT = float(np.log(0.45))
 # Mild (C-only) BILAG activity persists about half the time from visit to visit.
@@ -169,15 +118,9 @@ _MILD_START = 0.5 * cm.BILAG_MILD_ONLY
 assert (_MILD_START < _MILD_STAY).all()
 
 
-def _on_grid(p: NDArray[np.float64]) -> NDArray[np.float32]:
-    """Thresholds ``t`` with ``u < t`` exactly when ``u < p``, for uniforms ``u``
-    on the 1/65536 grid (:func:`_draw_uniforms`), as float32 columns: a float32
-    comparison then replaces a float64 one."""
-    return (np.ceil(p * 65536.0) / 65536.0).astype(np.float32)[:, None]
-
-
-_MILD_STAY_U = _on_grid(_MILD_STAY)
-_MILD_START_U = _on_grid(_MILD_START)
+# Mild activity stays or starts when k < threshold, as columns.
+_MILD_STAY_K = bernoulli_thresholds(_MILD_STAY)[:, None]
+_MILD_START_K = bernoulli_thresholds(_MILD_START)[:, None]
 _W2K = WEIGHTS.astype(np.float32)
 _ORIGINAL_NEW_ONLY = np.array(
     [_D[c] for c in ("rash", "alopecia", "mucosal_ulcers", "proteinuria")]
@@ -254,6 +197,82 @@ def _sledai(present: B, new: B) -> tuple[NDArray[np.int16], NDArray[np.int16], N
     selena = two_k - (counts_p[_P_SELENA] - counts_n[_N_SELENA])
     original = two_k - (counts_p[_P_ORIGINAL] - counts_n[_N_ORIGINAL])
     return two_k.astype(np.int16), selena.astype(np.int16), original.astype(np.int16)
+
+
+# The BILAG grading and PGA of the cohort model (cm.bilag_active_grades,
+# cm.pga_from_state), feature-major, for the visit loop.
+_MUCO_BILAG = cm._MUCO_BILAG
+_RENAL_BILAG = cm._RENAL_BILAG
+_VASCULITIS = cm._VASCULITIS
+# PGA points of the grades above C: (A - B) per A plus B per A or B.
+_PGA_AB = np.repeat(
+    np.array([cm.PGA_PER_BILAG_A - cm.PGA_PER_BILAG_B, cm.PGA_PER_BILAG_B], dtype=np.float32),
+    N_BILAG_DOMAINS,
+)
+
+
+def _grade_thresholds(cp: Parameters) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Severity thresholds of grades A and B per domain, ``(9, 1)``, on the
+    latent plus ``BILAG_EXTRA_ITEM`` per item (the first item is in them)."""
+    thr_a = cp["bilag_tau_a"] + cm.BILAG_A_OFFSET
+    thr_b = np.minimum(cp["bilag_tau_b"] + cm.BILAG_B_OFFSET, thr_a)
+    return (
+        (thr_a + cm.BILAG_EXTRA_ITEM).astype(np.float32)[:, None],
+        (thr_b + cm.BILAG_EXTRA_ITEM).astype(np.float32)[:, None],
+    )
+
+
+def _grade_and_rate(
+    present: B,
+    new: B,
+    latent: NDArray[np.float32],
+    proteinuria: F,
+    counts: NDArray[np.float32],
+    thresholds: tuple[NDArray[np.float32], NDArray[np.float32]],
+    pga_base: F,
+    clinical: NDArray[np.float32],
+    newly_any: B,
+) -> tuple[NDArray[np.int8], F]:
+    """BILAG grades of the active domains (C elsewhere) and the PGA of a visit.
+
+    The rules of :func:`lupsim.cohort.model.bilag_active_grades` and
+    :func:`lupsim.cohort.model.pga_from_state` on feature-major arrays
+    (``present``, ``new`` (24, n); ``latent``, ``counts`` (9, n)) with fewer
+    operations: the first item's severity is in the thresholds, and the PGA's
+    A and B counts come from one product. ``pga_base`` is the intercept plus
+    the rater's and the visit's noise; a visit where an organ newly became
+    active adds :data:`PGA_PER_NEW_ORGAN` to the clipped rating.
+    """
+    thr_a, thr_b = thresholds
+    active = counts > 0
+    sev = counts * np.float32(cm.BILAG_EXTRA_ITEM)
+    sev += latent
+    sev[_MUCO_BILAG] += np.float32(cm.BILAG_VASCULITIS) * present[_VASCULITIS]
+    above = np.empty((2, N_BILAG_DOMAINS, present.shape[1]), dtype=bool)
+    above_a, above_b = above
+    np.greater(sev, thr_a, out=above_a)
+    above_a &= active
+    np.greater(sev, thr_b, out=above_b)
+    above_b &= active
+    # Renal: grades follow proteinuria and sediment, not the latent.
+    sediment = present[_SEDIMENT_IDX[0]] | present[_SEDIMENT_IDX[1]]
+    sediment |= present[_SEDIMENT_IDX[2]]
+    renal = active[_RENAL_BILAG]
+    renal_a = (proteinuria >= cm.RENAL_A_PROTEINURIA) | (
+        (proteinuria >= cm.RENAL_A_PROTEINURIA_WITH_SEDIMENT) & sediment
+    )
+    np.logical_and(renal_a, renal, out=above_a[_RENAL_BILAG])
+    renal_b = sediment | (present[_PROTEINURIA] & new[_PROTEINURIA])
+    renal_b |= above_a[_RENAL_BILAG]
+    np.logical_and(renal_b, renal, out=above_b[_RENAL_BILAG])
+    # 2 (C), minus one for B or A, minus one more for A.
+    grades = 2 - above_b.view(np.int8) - above_a.view(np.int8)
+    # Float64 from here, as the cohort model's PGA.
+    raw = pga_base + _PGA_AB @ above.reshape(2 * N_BILAG_DOMAINS, -1).astype(np.float32)
+    raw += cm.PGA_PER_CLINICAL_POINT * clinical
+    np.maximum(raw, 0.0, out=raw)
+    raw += PGA_PER_NEW_ORGAN * newly_any
+    return grades, np.minimum(raw, 3.0, out=raw).round(2)
 
 
 @dataclass(frozen=True)
@@ -808,12 +827,16 @@ class DiseaseModel:
         c = Course.empty(n_int + 1, n)
         self._baseline(c)
 
-        # The uniforms of every interval, then the normals: (interval, column, patient).
-        u = np.empty((n_int, _N_UNIFORMS, n), dtype=np.float32)
-        _draw_uniforms(rng, u)
-        u *= _U16
-        z = _draw_normals(rng, (n_int, _N_NORMALS, n))
-        su = steroid_rng.random((n_int, n, 3))
+        # The uniforms of every interval, then the normals: (interval, column,
+        # patient). The normals are visit-to-visit variation (serology,
+        # proteinuria, the PGA's rating) and a new nephritis's level: drawn from
+        # a table of 16-bit quantiles (cut at 4.3 SD), a quarter of the cost of
+        # exact ones, where nothing turns on a 1-in-100,000 value.
+        u = raw16(rng, n_int * _N_UNIFORMS * n).reshape(n_int, _N_UNIFORMS, n)
+        z = coarse_normals(rng, (n_int, _N_NORMALS, n))
+        # Standard care's decisions (taper, raise for a mild flare, start an
+        # immunosuppressant at a rescue): 16-bit uniforms, visit-major.
+        su = raw16(steroid_rng, 3 * n_int * n).reshape(3, n_int, n) * _U16
 
         # Serology: AR(1) deviations around each patient's mean; the drug moves the means.
         effect = np.ascontiguousarray(effects[:, 1:].T)
@@ -822,7 +845,9 @@ class DiseaseModel:
         prev: F = np.stack([s.ds_dev, s.c3_dev, s.c4_dev])
         for k in range(n_int):
             prev = np.add(t.rho_s[k] * prev, dev[k], out=dev[k])
-        dsdna = np.clip(10.0 ** (s.ds_mean - par.dsdna_drop_log10 * effect + dev[:, 0]), 1, 5000)
+        dsdna = np.clip(
+            np.exp(_LN10 * (s.ds_mean - par.dsdna_drop_log10 * effect + dev[:, 0])), 1, 5000
+        )
         c3 = np.maximum(s.c3_mean + par.c3_rise * effect + dev[:, 1], 15.0)
         c4 = np.clip(np.exp(s.c4_mean + par.c4_rise_log * effect + dev[:, 2]), 1.0, 80.0)
         c.present[1:, _IMMUNO_IDX[0]] = (c3 < cm.C3_LOW) | (c4 < cm.C4_LOW)
@@ -838,7 +863,7 @@ class DiseaseModel:
         # are float32 already): the latent only meets the grade thresholds,
         # and float32's 7 digits move a grade across one only in a tie about
         # 1e-7 wide; half the memory traffic of float64 in the visit loop.
-        latent = t.sd_b[:, None, :] * ((u[:, _U_BILAG] - 0.5) * _SQRT12)
+        latent = t.sd_b[:, None, :] * ((u[:, _U_BILAG] * _U16 - 0.5) * _SQRT12)
         carried = np.empty((N_BILAG_DOMAINS, n), dtype=np.float32)
         prev = s.bilag_dev.astype(np.float32)
         for k in range(n_int):
@@ -848,26 +873,38 @@ class DiseaseModel:
         # Mild (C-only) BILAG activity: the draw against either probability
         # (starting implies staying: _MILD_START < _MILD_STAY).
         u_mild = u[:, _U_MILD]
-        mild_stays = u_mild < _MILD_STAY_U
-        mild_starts = u_mild < _MILD_START_U
+        mild_stays = u_mild < _MILD_STAY_K
+        mild_starts = u_mild < _MILD_START_K
 
         # The drug's shift of the organ log-odds and onset rates.
         drug = effect * s.drug_weight
-        drug_shift = par.drug_logodds * drug
-        onset_drug = (par.drug_onset_logodds * drug).astype(np.float32)
+        # Half the shift of the organ log-odds at each visit but for the
+        # steroid term (which follows the dose): the shift splits evenly
+        # between onset and resolution. The drug also lowers the onset rate
+        # alone (flare prevention), by the factor onset_drug.
+        half_base = 0.5 * (
+            (par.steroid_logodds * s.log1p_pred0 - par.standard_care_logodds)
+            - par.drug_logodds * drug
+        )
+        half_steroid = 0.5 * par.steroid_logodds
+        onset_drug = np.exp(-(par.drug_onset_logodds * drug)).astype(np.float32)
         # Proteinuria: level of a new nephritis, visit-to-visit noise.
         flare_level = cp["proteinuria_log_median"] + (
             cm.PROTEINURIA_LOG_SD * z[:, _Z_FLARE_PROTEINURIA]
         )
         prot_noise = t.sd_p * z[:, _Z_PROTEINURIA]
-        pga_noise = z[:, _Z_PGA].astype(np.float64)
+        # The PGA's intercept, rater and visit noise, for every visit at once.
+        pga_base = (cp["pga_intercept"] + s.pga_rater) + par.pga_visit_sd * z[:, _Z_PGA].astype(
+            np.float64
+        )
+        thresholds = _grade_thresholds(cp)
         # Standard care's decisions, against their uniforms.
         w = np.asarray(weeks, dtype=np.float64)[1:]
         lo, hi = st.failure_window_weeks
         p_raise = np.where((lo <= w) & (w <= hi), 0.0, st.flare_increase_probability)
-        tapers = su[..., 0] < st.taper_probability
-        raises = su[..., 1] < p_raise[:, None]
-        starts_is = su[..., 2] < self.rescue.new_immunosuppressant_probability
+        tapers = su[0] < st.taper_probability
+        raises = su[1] < p_raise[:, None]
+        starts_is = su[2] < self.rescue.new_immunosuppressant_probability
         forced = np.zeros(n_int, dtype=bool)
         if st.forced_taper_weeks is not None:
             forced = (st.forced_taper_weeks[0] <= w) & (w <= st.forced_taper_weeks[1])
@@ -884,6 +921,7 @@ class DiseaseModel:
         items_prev = c.present[0, _GENERIC_IDX]
         sediment_prev = c.present[0, _SEDIMENT_IDX]
         log_prot = s.log_prot
+        prev_prot = np.exp(log_prot)  # the previous visit's, at least 0.01 g/24 h
         prot_mean = s.prot_mean.copy()
         pred = s.prednisone
         floor = pred  # the dose a flare increase decays back to
@@ -909,6 +947,9 @@ class DiseaseModel:
         # (negation is exact: -(a b) = a (-b)).
         neg_weeks = -t.weeks
         change_item = 1.0 - t.keep_item
+        # The item chains' probabilities times 65536 (see _CELLS).
+        q_cells = q * _CELLS
+        keep_cells = t.keep_item * _CELLS
         if rem is None:
             prev_centre = np.where(active_prev[_RENAL], prot_mean, _QUIET_LOG_PROT)
         for k in range(n_int):
@@ -918,31 +959,32 @@ class DiseaseModel:
             # activity. The log-odds shift splits evenly between onset and
             # resolution; the drug also lowers the onset rate alone (it
             # prevents flares).
-            shift = (
-                par.steroid_logodds * (s.log1p_pred0 - np.log1p(pred))
-                - drug_shift[k]
-                - par.standard_care_logodds
-            )
-            half = (0.5 * shift).astype(np.float32)
-            onset = s.onset0 * np.exp(half - onset_drug[k])
-            resolution = s.resolution0 * np.exp(-half)
+            half = half_base[k] - half_steroid * np.log1p(pred)
+            odds = np.exp(half.astype(np.float32))
+            onset = s.onset0 * (odds * onset_drug[k])
+            resolution = s.resolution0 / odds
             total = onset + resolution
-            pi = onset / total
+            pi = np.divide(onset, total, out=onset)
             keep = np.exp(np.multiply(total, neg_weeks[k], out=total), out=total)
-            # pi + (1 - pi) keep if active now, pi (1 - keep) if not.
-            p_active = np.subtract(1.0, keep, out=onset)
-            p_active *= pi
-            p_active += keep * active_prev
+            # pi + (1 - pi) keep if active now, pi (1 - keep) if not:
+            # pi + keep (active - pi).
+            p_active = np.subtract(active_prev, pi, out=resolution)
+            p_active *= keep
+            p_active += pi
+            p_active *= _CELLS
             active = uk[_U_ORGAN] < p_active
             newly = np.greater(active, active_prev)
 
             # Items inside the seven two-step organs: the same kind of chain,
             # with probability q when active; a fresh organ draws them anew
             # (its items were all absent, the organ being quiet).
-            keep_i = t.keep_item[k]
-            p_item = q * change_item[k]
+            keep_i = keep_cells[k]
+            p_item = q_cells * change_item[k]
             p_item += keep_i * items_prev
-            np.copyto(p_item, q, where=newly.take(_GENERIC_ORGAN, axis=0))
+            # Few organs become active at a visit: set their items' chances by
+            # index (a masked copy over every item costs several times more).
+            fresh = np.flatnonzero(newly.take(_GENERIC_ORGAN, axis=0))
+            p_item.flat[fresh] = q_cells.flat[fresh]
             u_item = uk[_U_ITEM]
             items = (u_item < p_item) & active.take(_GENERIC_ORGAN, axis=0)
             # An active organ shows at least its item closest to presence.
@@ -979,9 +1021,10 @@ class DiseaseModel:
                 prev_centre = quiet_centre
                 prot = np.exp(np.where(renal, log_prot_raw, np.minimum(log_prot_raw, rem.cap)))
                 prot = prot.round(2)
-            p_sed = _SEDIMENT_Q * change_item[k]
-            p_sed += keep_i * sediment_prev
-            np.copyto(p_sed, _SEDIMENT_Q, where=newly_renal)
+            # A fresh renal organ draws its sediment anew, with probability q
+            # (its sediment was absent): q (1 - keep) + keep q.
+            p_sed = _SEDIMENT_Q_CELLS * change_item[k]
+            p_sed += keep_i * (sediment_prev + _SEDIMENT_Q * newly_renal)
             sediment = (uk[_U_SEDIMENT] < p_sed) & renal
             sediment[0] |= renal & (prot <= 0.5) & ~(sediment[0] | sediment[1] | sediment[2])
 
@@ -991,7 +1034,6 @@ class DiseaseModel:
             present[_SEDIMENT_IDX] = sediment
             present[_PROTEINURIA] = prot > 0.5
             new = np.greater(present, c.present[k], out=c.new[v])
-            prev_prot = np.exp(log_prot)
             new[_PROTEINURIA] |= present[_PROTEINURIA] & (prot - prev_prot > 0.5)
             counts_p = np.matmul(_PRESENT_ROWS, present.astype(np.float32), out=counts_present[k])
             counts_n = np.matmul(_NEW_ROWS, new.astype(np.float32), out=counts_new[k])
@@ -999,31 +1041,25 @@ class DiseaseModel:
             # BILAG: more severe for organs flaring from quiet.
             flaring = np.greater(active, s.baseline_active).astype(np.float32)
             lat = latent[k] + flare_shift @ flaring
-            # The cohort model's grading, on (n, domains) views of these arrays.
             # Only A and B matter to PGA and flares: the inactive domains (C
             # for now) are graded C, D or E after the last visit.
-            grades, _ = cm.bilag_active_grades(
-                present.T, new.T, lat.T, prot, cp, counts_p[_P_BILAG].T
+            grades, pga = _grade_and_rate(
+                present,
+                new,
+                lat,
+                prot,
+                counts_p[_P_BILAG],
+                thresholds,
+                pga_base[k],
+                counts_p[_P_CLINICAL],
+                np.logical_or.reduce(newly, axis=0),
             )
-            c.bilag[v] = grades.T
+            c.bilag[v] = grades
 
             # SLEDAI: the original and SELENA versions count some items only
             # when new (persistent = present - new: new items are present).
             c.selena[v] = counts_p[_P_2K] - (counts_p[_P_SELENA] - counts_n[_N_SELENA])
             selena = c.selena[v]
-
-            pga = cm.pga_from_state(
-                present.T,
-                grades,
-                s.pga_rater,
-                pga_noise[k],
-                cp,
-                par.pga_visit_sd,
-                clinical=counts_p[_P_CLINICAL],
-            )
-            # A physician rates a visit with newly active organ disease higher.
-            newly_any = np.logical_or.reduce(newly, axis=0)
-            pga = np.minimum(pga + PGA_PER_NEW_ORGAN * newly_any, 3.0).round(2)
 
             # SELENA flare index, against the previous visit.
             mild_f, severe_f, severe_mod = _sfi(
@@ -1077,7 +1113,8 @@ class DiseaseModel:
             active_prev = active
             items_prev = items
             sediment_prev = sediment
-            log_prot = np.log(np.maximum(prot, 0.01))
+            prev_prot = np.maximum(prot, 0.01)
+            log_prot = np.log(prev_prot)
 
         # What the visit-by-visit decisions do not need, for every visit at once.
         two_k = counts_present[:, _P_2K]
@@ -1150,7 +1187,7 @@ class DiseaseModel:
         p = self.patients
         f32 = np.float32
         n_visits, n = c.egfr.shape
-        noise = _draw_coarse_normals(rng, (n_visits, n))
+        noise = coarse_normals(rng, (n_visits, n))
         noise *= f32(par.egfr_visit_cv)
         noise += f32(1.0)
         rho = par.egfr_recoverable_fraction
@@ -1192,7 +1229,7 @@ class DiseaseModel:
         np.round(value, 1, out=c.egfr[1:])
 
     def dropout(
-        self, course: Course, intervals: F, u: NDArray[np.float64]
+        self, course: Course, intervals: F, u: NDArray[np.float32]
     ) -> tuple[B, NDArray[np.int8]]:
         """Who leaves the study after each follow-up visit, and why.
 
@@ -1203,7 +1240,8 @@ class DiseaseModel:
         intervals
             Days between consecutive visits, ``(n, visits - 1)``.
         u
-            Uniforms of the ``dropout`` stream, ``(visits - 1, n, 3)``.
+            Uniforms of the ``dropout`` stream, ``(3, visits - 1, n)``: the
+            chance of leaving, the reason, leaving after a severe flare.
 
         Returns
         -------
@@ -1223,10 +1261,10 @@ class DiseaseModel:
         h_ae = d.adverse_event_per_4w * scale
         h_loe = d.lack_of_efficacy_per_4w * scale * no_gain
         total = h_w + h_ae + h_loe
-        leave = u[..., 0] < -np.expm1(-total)
-        v = u[..., 1] * total
+        leave = u[0] < -np.expm1(-total)
+        v = u[1] * total
         reason = ((v >= h_w).astype(np.int8) + (v >= h_w + h_ae)).astype(np.int8)
-        flare_exit = course.flare_severe_modified[1:] & (u[..., 2] < d.after_severe_flare)
+        flare_exit = course.flare_severe_modified[1:] & (u[2] < d.after_severe_flare)
         reason = np.where(flare_exit & ~leave, 3, reason).astype(np.int8)
         return leave | flare_exit, reason
 
