@@ -12,7 +12,7 @@ Examples
 >>> from lupsim.report import table1_by_arm
 >>> t = table1_by_arm(simulate_trial(load_scenario("bliss52"), seed=1), formatted=True)
 >>> t.loc["Female, %", "all"]
-'94.7'
+'95.7'
 """
 
 from __future__ import annotations

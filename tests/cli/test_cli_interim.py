@@ -22,7 +22,7 @@ def test_simulate_and_analyse_agree_on_the_interim_look(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "ig"
-    assert main(["simulate", "interim-gsd", "--seed", "2", "--out", str(out)]) == 0
+    assert main(["simulate", "interim-gsd", "--seed", "5", "--out", str(out)]) == 0
     simulated = _interim_part(capsys.readouterr().out)
     assert "    belimumab_10mg vs placebo: stopped for efficacy at look 1" in simulated
     assert any(line.startswith("  IA1 on day") for line in simulated)
@@ -34,7 +34,7 @@ def test_without_events_there_is_no_look(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "ig"
-    assert main(["simulate", "interim-gsd", "--seed", "2", "--out", str(out)]) == 0
+    assert main(["simulate", "interim-gsd", "--seed", "5", "--out", str(out)]) == 0
     capsys.readouterr()
     for f in out.glob("events.*"):  # CSV, and Parquet when pyarrow is installed
         f.unlink()
@@ -59,7 +59,7 @@ def test_enriched_cohort_says_the_published_table_is_before_enrichment(
 
 
 def test_json_has_the_sequential_account(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["simulate", "interim-gsd", "--seed", "2", "--format", "json"]) == 0
+    assert main(["simulate", "interim-gsd", "--seed", "5", "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     seq = doc["sequential"]
     assert [look["name"] for look in seq["looks"]] == ["IA1"]
@@ -96,7 +96,7 @@ def test_analyse_says_when_it_uses_the_default_plan(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "t"
-    assert main(["simulate", "interim-gsd", "--seed", "2", "--out", str(out)]) == 0
+    assert main(["simulate", "interim-gsd", "--seed", "5", "--out", str(out)]) == 0
     capsys.readouterr()
     assert main(["analyse", str(out)]) == 0
     text = capsys.readouterr().out

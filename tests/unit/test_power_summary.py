@@ -62,7 +62,7 @@ def test_fixed_design_rejections_follow_the_plans_multiplicity(
 def test_no_benefit_has_no_analytic_sample_size() -> None:
     """No drug effect; with this seed the simulated arm rate falls below the
     control's (Cohen's h < 0), which once crashed the normal-approximation solve."""
-    res = run_power(load_scenario("soc-null"), replicates=20, seed=1)
+    res = run_power(load_scenario("soc-null"), replicates=20, seed=6)
     (row,) = res.table.itertuples()
     assert row.rate_arm < row.rate_control
     ss = sample_size(res)
