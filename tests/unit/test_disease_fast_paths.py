@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import special
 
 from lupsim.activity.sledai import N_DESCRIPTORS
 from lupsim.cohort import model as cm
 from lupsim.trial.disease import (
     PGA_PER_NEW_ORGAN,
+    _expit32,
     _grade_and_rate,
     _grade_thresholds,
     cumulative_or,
@@ -132,3 +134,12 @@ def test_trial_grading_and_pga_match_the_cohort_model(seed: int) -> None:
     assert pga.dtype == np.float64
     assert pga.min() >= 0.0
     assert pga.max() <= 3.0
+
+
+def test_float32_expit_matches_scipy() -> None:
+    x = np.linspace(-120.0, 120.0, 200_001)
+    got = _expit32(x)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, special.expit(x), atol=2e-7, rtol=0)
+    assert got[0] < 1e-30  # clipped at -80: no overflow
+    assert got[-1] == 1.0
