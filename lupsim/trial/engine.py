@@ -111,22 +111,30 @@ def _arrival_block(
 def _horizon(
     activation: NDArray[np.float64], rate_per_day: float, wanted: float, start: float
 ) -> float:
-    """First day by which ``wanted`` arrivals are expected after ``start``."""
+    """First day by which ``wanted`` arrivals are expected after ``start``.
 
-    opens = np.maximum(activation, start)
+    The expected count ``rate * sum(max(t - open_i, 0))`` is piecewise linear
+    in ``t``, with a knot at each site's opening: the answer is on the piece
+    where it first reaches ``wanted``, found exactly (at most
+    :data:`_MAX_ENROLMENT_DAYS` after ``start``).
 
-    def expected(t: float) -> float:
-        return float(rate_per_day * np.maximum(t - opens, 0.0).sum())
-
-    lo, hi = start, start + 7.0
-    while expected(hi) < wanted:
-        lo, hi = hi, hi + 2 * (hi - start)
-        if hi - start > _MAX_ENROLMENT_DAYS:
-            return start + _MAX_ENROLMENT_DAYS
-    for _ in range(30):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if expected(mid) < wanted else (lo, mid)
-    return hi
+    Examples
+    --------
+    >>> round(_horizon(np.array([0.0, 10.0]), 1.0, 20.0, 0.0), 6)  # t + (t - 10) = 20
+    15.0
+    """
+    if wanted <= 0.0:
+        return start
+    opens = np.sort(np.maximum(activation, start))
+    total = np.cumsum(opens)
+    count = np.arange(1, opens.size + 1)
+    # Expected arrivals by each opening day, and the piece the answer is on:
+    # the first k sites open, t in [opens[k - 1], opens[k]].
+    by_open = rate_per_day * (count * opens - total)
+    k = int(np.searchsorted(by_open, wanted, side="left"))
+    k = max(k, 1)
+    day = (wanted / rate_per_day + float(total[k - 1])) / k
+    return min(day, start + _MAX_ENROLMENT_DAYS)
 
 
 @dataclass
