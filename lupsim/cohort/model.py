@@ -581,7 +581,9 @@ def draw_noise(n: int, rng: np.random.Generator) -> Noise:
         e_egfr,
     ) = z
     l_sex, l_ana, l_renal, l_pred, l_pred_high, l_antimalarial, l_is = lg
-    sediment, is_new, bilag_mild, past = (bern[:, cols] for cols in _NOISE_B_COLUMNS)
+    sediment, is_new, bilag_mild, past = (
+        np.ascontiguousarray(bern[:, cols]) for cols in _NOISE_B_COLUMNS
+    )
     return Noise(
         l_sex=l_sex,
         u_region=u_region,
@@ -785,7 +787,9 @@ _NOISE_B_P = (
     BILAG_MILD_ONLY,
     _HIST_P,
 )
-_NOISE_B_THRESHOLD = bernoulli_thresholds(np.concatenate(_NOISE_B_P))
+# uint16, as the draws (every probability is below 1): like compared with like.
+assert (np.concatenate(_NOISE_B_P) < 1.0).all()
+_NOISE_B_THRESHOLD = bernoulli_thresholds(np.concatenate(_NOISE_B_P)).astype(np.uint16)
 _NOISE_B_COLUMNS = tuple(
     slice(a, b)
     for a, b in itertools.pairwise(np.cumsum([0, *(len(p) for p in _NOISE_B_P)]).tolist())

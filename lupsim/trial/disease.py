@@ -102,14 +102,14 @@ _N_NORMALS = 6
 _SQRT12 = np.float32(np.sqrt(12.0))
 # The disease's uniforms are the 16-bit integers k of lupsim.random.raw16:
 # u = k / 65536. The chains compare k with 65536 p rather than u with p: the
-# same comparison (scaling by a power of two is exact), without turning every
-# k into a float first.
+# same comparison (scaling by a power of two is exact), without a pass to
+# scale them.
 _U16 = np.float32(1.0 / 65536.0)
 _CELLS = np.float32(65536.0)
 _LN10 = float(np.log(10.0))
 
-_SEDIMENT_Q = cm._SEDIMENT_P[:, None]
-_SEDIMENT_Q_CELLS = _SEDIMENT_Q * 65536.0
+_SEDIMENT_Q = cm._SEDIMENT_P[:, None].astype(np.float32)
+_SEDIMENT_Q_CELLS = _SEDIMENT_Q * _CELLS
 _QUIET_LOG_PROT = float(np.log(cm.PROTEINURIA_QUIET_MEDIAN))
 _QUIET_MAX_LOG_PROT = float(np.log(0.45))
 # Mild (C-only) BILAG activity persists about half the time from visit to visit.
@@ -118,9 +118,11 @@ _MILD_START = 0.5 * cm.BILAG_MILD_ONLY
 assert (_MILD_START < _MILD_STAY).all()
 
 
-# Mild activity stays or starts when k < threshold, as columns.
-_MILD_STAY_K = bernoulli_thresholds(_MILD_STAY)[:, None]
-_MILD_START_K = bernoulli_thresholds(_MILD_START)[:, None]
+# Mild activity stays or starts when k < threshold, as uint16 columns (the
+# probabilities are below 1): a comparison of like with like.
+_MILD_STAY_K = bernoulli_thresholds(_MILD_STAY).astype(np.uint16)[:, None]
+_MILD_START_K = bernoulli_thresholds(_MILD_START).astype(np.uint16)[:, None]
+assert (_MILD_STAY < 1.0).all()
 _W2K = WEIGHTS.astype(np.float32)
 _ORIGINAL_NEW_ONLY = np.array(
     [_D[c] for c in ("rash", "alopecia", "mucosal_ulcers", "proteinuria")]
@@ -963,7 +965,9 @@ class DiseaseModel:
             prev_centre = np.where(active_prev[_RENAL], prot_mean, _QUIET_LOG_PROT)
         for k in range(n_int):
             v = k + 1
-            uk = u[k]
+            # This visit's uniforms as float32 (times 65536, exactly): one
+            # contiguous conversion, then comparisons of like with like.
+            uk = u[k].astype(np.float32)
             # Organs: two-state chains towards each patient's current long-run
             # activity. The log-odds shift splits evenly between onset and
             # resolution; the drug also lowers the onset rate alone (it
