@@ -42,7 +42,12 @@ import pandas as pd
 from scipy import stats
 
 from lupsim.analysis.binary import Z975
-from lupsim.analysis.interim import final_day, primary_statistics, sequential_analysis
+from lupsim.analysis.interim import (
+    comparison_alpha,
+    final_day,
+    primary_statistics,
+    sequential_analysis,
+)
 from lupsim.analysis.plan import AnalysisPlan
 from lupsim.errors import LupsimError, ScenarioError
 from lupsim.scenario import Scenario
@@ -269,6 +274,13 @@ class PowerResult:
     (Clopper-Pearson 95%), ``analytic_power``, mean ``odds_ratio`` (geometric),
     ``rate_control``/``rate_arm`` (mean response rates), ``stop_look_<k>``
     (share stopping at interim look k), ``expected_duration_days``.
+
+    ``alpha_one_sided`` is the plan's; ``comparison_alpha`` the one-sided
+    alpha each comparison is tested at, which the analytic figures use
+    (:func:`lupsim.analysis.interim.comparison_alpha`: the plan's alpha split
+    by Bonferroni, else the plan's alpha; Holm, Hochberg and fixed-sequence
+    testing reach it only at some step, so for them the analytic power is an
+    upper bound). None means the plan's.
     """
 
     scenario: str
@@ -278,6 +290,12 @@ class PowerResult:
     table: pd.DataFrame
     records: pd.DataFrame = field(repr=False)
     retried: int = 0
+    comparison_alpha: float | None = None
+
+    @property
+    def alpha_per_comparison(self) -> float:
+        """One-sided alpha of each comparison (the analytic figures')."""
+        return self.alpha_one_sided if self.comparison_alpha is None else self.comparison_alpha
 
     def summary(self) -> str:
         """A human-readable power table."""
@@ -294,9 +312,12 @@ class PowerResult:
         t = t.rename(columns={c: f"P(stop at look {c.rsplit('_', 1)[1]})" for c in looks})
         if looks and "expected_duration_days" in self.table.columns:
             t["E[duration] (weeks)"] = self.table["expected_duration_days"] / 7.0
+        per = ""
+        if self.alpha_per_comparison != self.alpha_one_sided:
+            per = f" ({self.alpha_per_comparison:g} per comparison, Bonferroni)"
         return (
             f"{self.scenario}: {self.replicates} replicates per point, seed {self.seed}, "
-            f"one-sided alpha {self.alpha_one_sided:g}\n"
+            f"one-sided alpha {self.alpha_one_sided:g}{per}\n"
             + t.to_string(index=False, float_format=lambda x: f"{x:.3f}")
         )
 
@@ -357,6 +378,8 @@ class PowerResult:
             "scenario": self.scenario,
             "seed": self.seed,
             "replicates": self.replicates,
+            "alpha_one_sided": self.alpha_one_sided,
+            "alpha_per_comparison": self.alpha_per_comparison,
             "results": rows,
             "sample_size": {
                 "target_power": ss["target_power"],
@@ -380,7 +403,6 @@ def summarise_power(
 ) -> pd.DataFrame:
     """Aggregate replicate records into the power table."""
     rows = []
-    alpha = plan.one_sided_alpha
     design = scenario.design
     n_looks = len(design.milestones) if plan.interim is not None and design is not None else 0
     for point in points:
@@ -418,8 +440,14 @@ def summarise_power(
                 row[f"stop_look_{look}"] = float((g["stop_look"] == look).mean())
             rows.append(row)
     table = pd.DataFrame(rows)
-    _analytic_power(table, alpha)
+    _analytic_power(table, _comparison_alpha(plan, records))
     return table
+
+
+def _comparison_alpha(plan: AnalysisPlan, records: pd.DataFrame) -> float:
+    """One-sided alpha of each comparison of a power run's records."""
+    comparisons = records["comparison"].nunique() if "comparison" in records else 1
+    return comparison_alpha(plan, int(comparisons))
 
 
 def _other_axes(table: pd.DataFrame) -> list[str]:
@@ -558,7 +586,14 @@ def run_power(
     )
     table = summarise_power(records, points, scenario, plan)
     return PowerResult(
-        scenario.name, seed, replicates, plan.one_sided_alpha, table, records, retried
+        scenario.name,
+        seed,
+        replicates,
+        plan.one_sided_alpha,
+        table,
+        records,
+        retried,
+        comparison_alpha=_comparison_alpha(plan, records),
     )
 
 
@@ -620,7 +655,7 @@ def sample_size(
     out: dict[str, Any] = {"target_power": target, "comparison": comparison}
     n_star = float("nan")
     ci = (float("nan"), float("nan"))
-    z_alpha = float(stats.norm.isf(result.alpha_one_sided))
+    z_alpha = float(stats.norm.isf(result.alpha_per_comparison))
     if n_vec.size and 0 < y.mean() < 1:
         fit = sm.GLM(
             y,
@@ -654,7 +689,7 @@ def sample_size(
         ratio = crow["alloc_control"] / crow["alloc_arm"]
         n1 = NormalIndPower().solve_power(
             effect_size=h,
-            alpha=result.alpha_one_sided,
+            alpha=result.alpha_per_comparison,
             power=target,
             ratio=ratio,
             alternative="larger",

@@ -978,7 +978,7 @@ def power_curve(result: PowerResult, ax: Axes | None = None) -> Axes:
                 r["rate_control"],
                 r["rate_arm"],
                 grid,
-                result.alpha_one_sided,
+                result.alpha_per_comparison,
                 (r["alloc_arm"], r["alloc_control"], r["alloc_total"]),
             ),
             "--",

@@ -652,7 +652,7 @@ class Report:
                     rates.loc[c, "rate_control"],
                     rates.loc[c, "rate_arm"],
                     [n],
-                    power.alpha_one_sided,
+                    power.alpha_per_comparison,
                     (
                         float(rates.loc[c, "alloc_arm"]),
                         float(rates.loc[c, "alloc_control"]),
@@ -668,7 +668,13 @@ class Report:
         )
         body = (
             f"<p>{power.replicates} simulated trials per size, seed {power.seed}, "
-            f"one-sided alpha {power.alpha_one_sided:g}. The band is the 95% Monte Carlo "
+            f"one-sided alpha {power.alpha_one_sided:g}"
+            + (
+                f" ({power.alpha_per_comparison:g} per comparison, Bonferroni)"
+                if power.alpha_per_comparison != power.alpha_one_sided
+                else ""
+            )
+            + ". The band is the 95% Monte Carlo "
             "interval of the simulated power (95% CI: Clopper-Pearson). The analytic power "
             "and the dashed curve are the normal approximation (fixed design, no interim "
             "look) for the response rates pooled over all sizes, weighted by replicates "

@@ -92,3 +92,37 @@ def test_list_allocations_pool_within_their_own_allocation() -> None:
                 -(h * math.sqrt(n_arm / 2) - 1.959963984540054) / math.sqrt(2)
             )
             assert r["analytic_power"] == pytest.approx(by_hand, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("multiplicity", "per_comparison"), [("none", 0.025), ("bonferroni", 0.0125)]
+)
+def test_analytic_figures_use_each_comparisons_alpha(
+    multiplicity: str, per_comparison: float
+) -> None:
+    """Two comparisons: under Bonferroni each is tested at one-sided 0.0125, and
+    the normal approximation and the sample size are computed at that alpha."""
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
+
+    s = load_scenario("bliss52")
+    assert s.analysis is not None
+    s = s.model_copy(
+        update={"analysis": s.analysis.model_copy(update={"multiplicity": multiplicity})}
+    )
+    res = run_power(s, [600, 865], replicates=6, seed=3)
+    assert res.alpha_one_sided == pytest.approx(0.025)
+    assert res.alpha_per_comparison == pytest.approx(per_comparison)
+    assert res.to_json()["alpha_per_comparison"] == pytest.approx(per_comparison)
+    assert ("per comparison" in res.summary()) == (multiplicity == "bonferroni")
+    rows = res.table[res.table["comparison"] == "belimumab_10mg vs placebo"]
+    w = rows["replicates"]
+    rate_c = float((rows["rate_control"] * w).sum() / w.sum())
+    rate_a = float((rows["rate_arm"] * w).sum() / w.sum())
+    h = proportion_effectsize(rate_a, rate_c)
+    for _, r in rows.iterrows():
+        want = NormalIndPower().power(h, r["n_pair"] / 2, per_comparison, alternative="larger")
+        assert r["analytic_power"] == pytest.approx(want, rel=1e-9)
+    n_arm = NormalIndPower().solve_power(h, alpha=per_comparison, power=0.9, alternative="larger")
+    ss = sample_size(res, 0.9, "belimumab_10mg vs placebo")
+    assert ss["analytic_n_total"] == pytest.approx(3 * n_arm, rel=1e-6)  # 1:1:1, three arms
