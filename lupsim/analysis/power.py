@@ -315,14 +315,58 @@ class PowerResult:
         per = ""
         if self.alpha_per_comparison != self.alpha_one_sided:
             per = f" ({self.alpha_per_comparison:g} per comparison, Bonferroni)"
-        return (
+        text = (
             f"{self.scenario}: {self.replicates} replicates per point, seed {self.seed}, "
             f"one-sided alpha {self.alpha_one_sided:g}{per}\n"
             + t.to_string(index=False, float_format=lambda x: f"{x:.3f}")
         )
+        if self.table["comparison"].nunique() > 1:
+            fw = self.familywise().drop(columns=["grid", "replicates"])
+            fw = fw.rename(
+                columns={
+                    "any_power": "P(reject any)",
+                    "any_mc_se": "mc_se (any)",
+                    "all_power": "P(reject all)",
+                    "all_mc_se": "mc_se (all)",
+                }
+            )
+            text += "\nOver all comparisons (the same trials):\n" + fw.to_string(
+                index=False, float_format=lambda x: f"{x:.3f}"
+            )
+        return text
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
+
+    def familywise(self) -> pd.DataFrame:
+        """Power over all comparisons at each grid point: the share of trials
+        rejecting at least one comparison (``any_power``) and every comparison
+        (``all_power``), each with its Monte Carlo SE.
+
+        With one comparison both are its power. Under the plan's multiplicity
+        procedure, ``any_power`` without a drug effect is the family-wise
+        error rate.
+
+        Examples
+        --------
+        >>> from lupsim.scenario import load_scenario
+        >>> res = run_power(load_scenario("bliss52"), [600], replicates=4, seed=1)
+        >>> list(res.familywise().columns)[-5:]
+        ['replicates', 'any_power', 'any_mc_se', 'all_power', 'all_mc_se']
+        """
+        rec = self.records
+        by_trial = rec.groupby(["grid", "replicate"], sort=True)["reject"]
+        trials = pd.DataFrame({"any": by_trial.any(), "all": by_trial.all()}).reset_index()
+        out = trials.groupby("grid", sort=True).agg(
+            replicates=("any", "size"), any_power=("any", "mean"), all_power=("all", "mean")
+        )
+        for kind in ("any", "all"):
+            p = out[f"{kind}_power"]
+            out[f"{kind}_mc_se"] = np.sqrt(p * (1 - p) / out["replicates"])
+        axes = [c for c in self.table.columns if c == "n_total" or c in GRID_FIELDS]
+        points = self.table.drop_duplicates("grid").set_index("grid")[list(dict.fromkeys(axes))]
+        cols = ["replicates", "any_power", "any_mc_se", "all_power", "all_mc_se"]
+        return points.join(out[cols]).reset_index()
 
     def plot(self, ax: Any = None, comparison: str | None = None) -> Any:
         """Power against total n: simulated (with 95% Monte Carlo band) and analytic.
@@ -381,6 +425,16 @@ class PowerResult:
             "alpha_one_sided": self.alpha_one_sided,
             "alpha_per_comparison": self.alpha_per_comparison,
             "results": rows,
+            "familywise": [
+                {
+                    "n_total": int(r["n_total"]),
+                    "any_power": float(r["any_power"]),
+                    "any_mc_se": float(r["any_mc_se"]),
+                    "all_power": float(r["all_power"]),
+                    "all_mc_se": float(r["all_mc_se"]),
+                }
+                for _, r in self.familywise().iterrows()
+            ],
             "sample_size": {
                 "target_power": ss["target_power"],
                 "comparison": ss["comparison"],

@@ -126,3 +126,51 @@ def test_analytic_figures_use_each_comparisons_alpha(
     n_arm = NormalIndPower().solve_power(h, alpha=per_comparison, power=0.9, alternative="larger")
     ss = sample_size(res, 0.9, "belimumab_10mg vs placebo")
     assert ss["analytic_n_total"] == pytest.approx(3 * n_arm, rel=1e-6)  # 1:1:1, three arms
+
+
+def test_familywise_power_by_hand() -> None:
+    """Four trials at one size, two comparisons: rejections (1, 1), (1, 0),
+    (0, 0), (0, 1): at least one in 3 of 4, both in 1 of 4."""
+    import numpy as np
+    import pandas as pd
+
+    from lupsim.analysis.power import PowerResult
+
+    reject = [(True, True), (True, False), (False, False), (False, True)]
+    records = pd.DataFrame(
+        [
+            {"grid": 0, "replicate": k, "comparison": c, "reject": r[j]}
+            for k, r in enumerate(reject)
+            for j, c in enumerate(["a vs p", "b vs p"])
+        ]
+    )
+    table = pd.DataFrame(
+        {"grid": [0, 0], "n_total": [300, 300], "comparison": ["a vs p", "b vs p"]}
+    )
+    fw = PowerResult("x", 1, 4, 0.025, table, records).familywise()
+    (row,) = fw.itertuples()
+    assert (row.n_total, row.replicates, row.any_power, row.all_power) == (300, 4, 0.75, 0.25)
+    assert row.any_mc_se == pytest.approx(np.sqrt(0.75 * 0.25 / 4))
+    assert row.all_mc_se == pytest.approx(np.sqrt(0.25 * 0.75 / 4))
+
+
+def test_familywise_power_in_summary_and_json() -> None:
+    res = run_power(load_scenario("bliss52"), [600], replicates=6, seed=2)
+    fw = res.familywise().iloc[0]
+    power = res.table.set_index("comparison")["power"]
+    # At least one is at least the larger; both at most the smaller.
+    assert fw["any_power"] >= power.max()
+    assert fw["all_power"] <= power.min()
+    assert "P(reject any)" in res.summary()
+    doc = res.to_json()["familywise"]
+    assert doc == [
+        {
+            "n_total": 600,
+            "any_power": fw["any_power"],
+            "any_mc_se": fw["any_mc_se"],
+            "all_power": fw["all_power"],
+            "all_mc_se": fw["all_mc_se"],
+        }
+    ]
+    one = run_power(load_scenario("two-arm-binomial"), [200], replicates=5, seed=1)
+    assert "reject any" not in one.summary()
