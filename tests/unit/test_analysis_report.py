@@ -98,7 +98,16 @@ def test_cli_power_json_shape_and_bad_input(capsys) -> None:  # type: ignore[no-
     )
     assert code == 0
     doc = json.loads(capsys.readouterr().out)
-    assert set(doc) == {"scenario", "seed", "replicates", "results", "sample_size"}
+    assert set(doc) == {
+        "scenario",
+        "seed",
+        "replicates",
+        "alpha_one_sided",
+        "alpha_per_comparison",
+        "results",
+        "familywise",
+        "sample_size",
+    }
     assert {
         "n_total",
         "comparison",
