@@ -20,15 +20,21 @@ Definitions (sle-reference.md section 4):
   of weeks 40-52.
 - **PERR**, primary efficacy renal response (BLISS-LN; Furie R et al., N Engl
   J Med 2020;383:1117-28): urine protein:creatinine ratio (uPCR) <= 0.7 g/g,
-  eGFR no worse than 20% below baseline or >= 60 mL/min/1.73 m2, and no
-  treatment failure (rescue therapy).
+  eGFR no worse than 20% below baseline or >= 60 mL/min/1.73 m2, no
+  treatment failure (rescue therapy), and glucocorticoids reduced to
+  <= 10 mg/day prednisone-equivalent from week 24 (US prescribing information
+  of belimumab, lupus nephritis study: "to be considered a responder, steroid
+  use had to be reduced to <= 10 mg/day from Week 24").
 - **CRR**, complete renal response (BLISS-LN): uPCR < 0.5 g/g, eGFR no worse
-  than 10% below baseline or >= 90 mL/min/1.73 m2, and no treatment failure.
+  than 10% below baseline or >= 90 mL/min/1.73 m2, no treatment failure, and
+  the same glucocorticoid criterion.
 
 lupsim measures proteinuria in g/24 h and reads a uPCR in g/g as the same
 number (a daily creatinine excretion of about 1 g; the two agree well enough
 for a threshold, not for an individual). BLISS-LN compared eGFR with its value
-before the flare; lupsim compares it with the baseline visit.
+before the flare; lupsim compares it with the baseline visit. The steroid
+criterion holds when prednisone was <= 10 mg/day at every visit the patient
+attended from week 24 up to the assessment visit (vacuous before week 24).
 
 Patients who left the study before the visit, or who are treatment failures
 by then (rescue, protocol-prohibited increases of background therapy), count
@@ -238,12 +244,14 @@ def steroid_reduction(
 
 @dataclass(frozen=True)
 class RenalCriteria:
-    """Thresholds of a renal response: proteinuria, and eGFR against baseline.
+    """Thresholds of a renal response: proteinuria, eGFR against baseline, steroids.
 
     ``upcr_max`` is the largest uPCR (g/g, read as g/24 h) that responds,
     inclusive when ``upcr_inclusive``; eGFR responds when it is no worse than
     ``egfr_max_drop`` (a fraction) below baseline, or at least ``egfr_floor``
-    (mL/min/1.73 m2); both inclusive.
+    (mL/min/1.73 m2); both inclusive. The steroid criterion needs prednisone
+    at most ``steroid_max_mg`` mg/day (inclusive) at every attended visit from
+    week ``steroid_from_week`` up to the assessment visit; ``None`` drops it.
     """
 
     name: str
@@ -251,25 +259,31 @@ class RenalCriteria:
     upcr_inclusive: bool
     egfr_max_drop: float
     egfr_floor: float
+    steroid_max_mg: float | None = 10.0
+    steroid_from_week: float = 24.0
 
 
-#: Primary efficacy renal response of BLISS-LN (Furie 2020).
-PERR = RenalCriteria("PERR", 0.7, True, 0.20, 60.0)
-#: Complete renal response of BLISS-LN (Furie 2020).
-CRR = RenalCriteria("CRR", 0.5, False, 0.10, 90.0)
+#: Primary efficacy renal response of BLISS-LN (Furie 2020; steroid criterion
+#: from the US prescribing information of belimumab).
+PERR = RenalCriteria("PERR", 0.7, True, 0.20, 60.0, 10.0, 24.0)
+#: Complete renal response of BLISS-LN (same sources).
+CRR = RenalCriteria("CRR", 0.5, False, 0.10, 90.0, 10.0, 24.0)
 
 
 @dataclass(frozen=True)
 class RenalResult:
-    """A renal response per subject: its two measured criteria and the response.
+    """A renal response per subject: its three criteria and the response.
 
-    The criteria are as measured at the visit (False where it was missed);
-    ``responder`` also needs the subject evaluable (seen at the visit, not a
-    treatment failure by then): non-responder imputation, as for the SRI.
+    The criteria are as measured (False where the assessment visit was
+    missed): proteinuria and eGFR at the visit, ``steroids`` the prednisone
+    doses of the attended visits from the criteria's ``steroid_from_week`` up
+    to it. ``responder`` also needs the subject evaluable (seen at the visit,
+    not a treatment failure by then): non-responder imputation, as for the SRI.
     """
 
     proteinuria: B
     egfr: B
+    steroids: B
     responder: B
     evaluable: B
 
@@ -291,7 +305,7 @@ def renal_response(
     Returns
     -------
     RenalResult
-        Per subject: proteinuria criterion, eGFR criterion, response.
+        Per subject: proteinuria, eGFR and steroid criteria, response.
 
     Examples
     --------
@@ -299,7 +313,7 @@ def renal_response(
     >>> from lupsim.trial import simulate_trial
     >>> ds = simulate_trial(load_scenario("nephritis-addon"), seed=1)
     >>> r = renal_response(ds, PERR, week=104)
-    >>> bool((r.responder <= r.proteinuria & r.egfr).all())
+    >>> bool((r.responder <= r.proteinuria & r.egfr & r.steroids).all())
     True
     """
     j = ds.visit_column(ds.primary_week if week is None else week)
@@ -321,20 +335,36 @@ def renal_response(
         egfr >= criteria.egfr_floor - _EPS
     )
     seen = a.observed[:, j]
+    steroid_ok = _steroids_ok(ds, criteria, j)
     ok = _evaluable(ds, j)
     return RenalResult(
         proteinuria=prot_ok & seen,
         egfr=egfr_ok & seen,
-        responder=prot_ok & egfr_ok & ok,
+        steroids=steroid_ok & seen,
+        responder=prot_ok & egfr_ok & steroid_ok & ok,
         evaluable=ok,
     )
+
+
+def _steroids_ok(ds: TrialDataset, criteria: RenalCriteria, j: int) -> B:
+    """Prednisone <= the criteria's maximum at every attended visit from its
+    first week up to visit column ``j`` (True when there is no such visit)."""
+    if criteria.steroid_max_mg is None:
+        return np.ones(ds.n, dtype=bool)
+    a = ds.arrays
+    w = np.asarray(ds.visit_weeks)[: j + 1]
+    cols = np.flatnonzero(w >= criteria.steroid_from_week - _EPS)
+    dose = a.prednisone_mg[:, cols]
+    low = dose <= criteria.steroid_max_mg + _EPS
+    return np.asarray((low | ~a.observed[:, cols]).all(axis=1))
 
 
 def perr(ds: TrialDataset, week: float | None = None) -> RenalResult:
     """Primary efficacy renal response (BLISS-LN) at ``week`` (default: primary).
 
     uPCR <= 0.7 g/g, eGFR no worse than 20% below baseline or >= 60
-    mL/min/1.73 m2, and no treatment failure; dropouts are non-responders.
+    mL/min/1.73 m2, prednisone <= 10 mg/day at every attended visit from week
+    24, and no treatment failure; dropouts are non-responders.
 
     Examples
     --------
@@ -351,7 +381,8 @@ def crr(ds: TrialDataset, week: float | None = None) -> RenalResult:
     """Complete renal response (BLISS-LN) at ``week`` (default: primary).
 
     uPCR < 0.5 g/g, eGFR no worse than 10% below baseline or >= 90
-    mL/min/1.73 m2, and no treatment failure; dropouts are non-responders.
+    mL/min/1.73 m2, prednisone <= 10 mg/day at every attended visit from week
+    24, and no treatment failure; dropouts are non-responders.
     Every complete response is a primary efficacy renal response.
 
     Examples

@@ -112,8 +112,10 @@ RENAL_TABLE1_VARIABLES: tuple[str, ...] = (
     "egfr_ge_90_pct",
 )
 
-#: The bars of :func:`renal_components`: label -> (criteria, component).
+#: The bars of :func:`renal_components`: label -> (criteria, component). The
+#: steroid criterion is the same in PERR and CRR: one bar for both.
 RENAL_COMPONENTS: dict[str, tuple[str, str]] = {
+    "prednisone <= 10 mg/day from week 24": ("perr", "steroids"),
     "uPCR <= 0.7": ("perr", "proteinuria"),
     "eGFR >= 80% of baseline or >= 60": ("perr", "egfr"),
     "PERR": ("perr", "responder"),
@@ -735,7 +737,8 @@ def _grouped_bars(
 
 
 def renal_components(ds: TrialDataset, ax: Axes | None = None, week: float | None = None) -> Axes:
-    """Grouped bars per arm: PERR and CRR, each with its two measured criteria.
+    """Grouped bars per arm: the shared steroid criterion, then PERR and CRR,
+    each with its proteinuria and eGFR criteria.
 
     Percentages of everyone randomised at ``week`` (default: the primary
     week), from :func:`lupsim.analysis.endpoints.perr` and
@@ -755,7 +758,7 @@ def renal_components(ds: TrialDataset, ax: Axes | None = None, week: float | Non
     >>> from lupsim.trial import simulate_trial
     >>> ax = renal_components(simulate_trial(load_scenario("nephritis-addon"), seed=1))
     >>> len(ax.patches), len(ax.containers)
-    (12, 2)
+    (14, 2)
     """
     results = {"perr": endpoints.perr(ds, week), "crr": endpoints.crr(ds, week)}
     heights = {

@@ -483,7 +483,8 @@ class Report:
             "sri-components": lambda: self._figure_section(
                 "sri-components",
                 f"Percent of randomised subjects meeting each criterion of PERR and CRR at "
-                f"week {self.dataset.primary_week:g} (uPCR read as proteinuria in g/24 h; "
+                f"week {self.dataset.primary_week:g}: prednisone <= 10 mg/day at every visit "
+                "from week 24 (shared), uPCR and eGFR (uPCR read as proteinuria in g/24 h; "
                 "a criterion counts where the subject was seen, the response also needs "
                 "no treatment failure)."
                 if self.endpoint in RENAL_ENDPOINTS

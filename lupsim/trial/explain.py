@@ -136,9 +136,37 @@ def _renal_reasons(ds: TrialDataset, i: int, c: RenalCriteria) -> str:
             f"{base:g}, or >= {c.egfr_floor:g})",
         ),
     ]
+    if c.steroid_max_mg is not None:
+        reasons.append(_steroid_reason(ds, i, j, c.steroid_max_mg, c.steroid_from_week))
     out = [head + ("responder" if all(r for r, _ in reasons) else "non-responder")]
     out += [f"  [{'x' if r else ' '}] {text}" for r, text in reasons]
     return "\n".join(out)
+
+
+def _steroid_reason(
+    ds: TrialDataset, i: int, j: int, most: float, from_week: float
+) -> tuple[bool, str]:
+    """The steroid criterion of a renal response: prednisone at every attended
+    visit from ``from_week`` up to visit column ``j``."""
+    a = ds.arrays
+    cols = [
+        k
+        for k, w in enumerate(ds.visit_weeks[: j + 1])
+        if w >= from_week - 1e-9 and a.observed[i, k]
+    ]
+    need = f"needs <= {most:g} mg/day at every visit from week {from_week:g}"
+    if not cols:
+        return True, f"no visit from week {from_week:g} yet ({need})"
+    doses = [float(a.prednisone_mg[i, k]) for k in cols]
+    top = max(doses)
+    ok = top <= most + 1e-9
+    above = [ds.visit_weeks[k] for k, d in zip(cols, doses, strict=True) if d > most + 1e-9]
+    where = ""
+    if len(above) == 1:
+        where = f"; above it at week {above[0]:g}"
+    elif above:
+        where = f"; above it at {len(above)} visits, weeks {above[0]:g}-{above[-1]:g}"
+    return ok, f"highest prednisone from week {from_week:g}: {top:g} mg/day ({need}){where}"
 
 
 def _sri_reasons(ds: TrialDataset, i: int) -> str:

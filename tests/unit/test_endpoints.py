@@ -728,3 +728,93 @@ def test_renal_response_invariants(cases: list[tuple[float, float, float]]) -> N
     better = build([_renal(0.5 * p, e + 5.0, baseline_egfr=b) for p, e, b in cases])
     assert not (p & ~perr(better).responder).any()
     assert not (c & ~crr(better).responder).any()
+
+
+# -- the steroid criterion of PERR and CRR (BLISS-LN: <= 10 mg/day from week 24) ------
+
+LN_WEEKS = (0.0, 12.0, 24.0, 28.0, 52.0)
+
+
+def _tapered(prednisone: list[float], **kw: Any) -> dict[str, Any]:
+    """A subject of a trial with visits at LN_WEEKS whose kidney responds
+    completely from week 24 (uPCR 0.4, then 0.3; eGFR unchanged), on the
+    given prednisone doses."""
+    values: dict[str, Any] = {
+        "day": [7.0 * w for w in LN_WEEKS],
+        "observed": [True] * 5,
+        "selena": [10] * 5,
+        "pga": [1.0] * 5,
+        "bilag": [{}] * 5,
+        "present": [set()] * 5,
+        "new": [set()] * 5,
+        "failure": [False] * 5,
+        "flare_mild": [False] * 5,
+        "flare_severe": [False] * 5,
+        "flare_severe_modified": [False] * 5,
+        "proteinuria": [3.0, 1.0, 0.4, 0.4, 0.3],
+        "egfr": [100.0] * 5,
+        "prednisone": prednisone,
+    }
+    values.update(kw)
+    return subject(**values)
+
+
+@pytest.mark.parametrize(
+    ("prednisone", "observed", "ok"),
+    [
+        # Exactly 10 mg/day from week 24 meets it; 40 and 20 before week 24 do not matter.
+        ([40.0, 20.0, 10.0, 10.0, 10.0], [True] * 5, True),
+        ([40.0, 12.5, 7.5, 5.0, 5.0], [True] * 5, True),
+        # 10.5 mg/day at week 28 fails it, though the dose is low again at week 52.
+        ([40.0, 20.0, 10.0, 10.5, 5.0], [True] * 5, False),
+        # Week 24 itself counts.
+        ([40.0, 20.0, 12.5, 5.0, 5.0], [True] * 5, False),
+        # Only attended visits count: 20 mg/day recorded at a missed week-28 visit does not.
+        ([40.0, 20.0, 10.0, 20.0, 10.0], [True, True, True, False, True], True),
+    ],
+)
+def test_renal_steroid_criterion(prednisone: list[float], observed: list[bool], ok: bool) -> None:
+    ds = build([_tapered(prednisone, observed=observed)], weeks=LN_WEEKS)
+    for result in (perr(ds, week=52), crr(ds, week=52)):
+        assert _list(result.steroids) == [ok]
+        assert _list(result.proteinuria) == [True]
+        assert _list(result.egfr) == [True]
+        assert _list(result.responder) == [ok]
+
+
+def test_renal_steroid_criterion_looks_only_up_to_the_assessment_visit() -> None:
+    # 15 mg/day at weeks 28 and 52: a responder at week 24, not at week 28 or 52;
+    # at week 12 there is no visit from week 24 yet, and uPCR 1.0 fails anyway.
+    ds = build([_tapered([40.0, 20.0, 10.0, 15.0, 15.0])], weeks=LN_WEEKS)
+    assert [bool(perr(ds, week=w).responder[0]) for w in (12, 24, 28, 52)] == [
+        False,
+        True,
+        False,
+        False,
+    ]
+    assert [bool(perr(ds, week=w).steroids[0]) for w in (12, 24, 28, 52)] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+
+
+def test_renal_steroid_criterion_of_dropouts_and_custom_criteria() -> None:
+    from lupsim.analysis.endpoints import RenalCriteria, renal_response
+
+    ds = build(
+        [
+            _tapered([40.0, 20.0, 10.0, 10.0, 10.0], observed=[True] * 4 + [False]),
+            _tapered([40.0, 20.0, 20.0, 20.0, 20.0]),
+        ],
+        weeks=LN_WEEKS,
+    )
+    r = perr(ds, week=52)
+    # Left before week 52: not met (as the other criteria), and a non-responder.
+    assert _list(r.steroids) == [False, False]
+    assert _list(r.responder) == [False, False]
+    # Without the steroid criterion the second subject responds.
+    lenient = RenalCriteria("PERR without steroids", 0.7, True, 0.2, 60.0, None)
+    assert _list(renal_response(ds, lenient, week=52).responder) == [False, True]
+    assert _list(renal_response(ds, lenient, week=52).steroids) == [False, True]

@@ -235,6 +235,10 @@ def test_simulated_renal_responses_obey_their_definitions(ds: TrialDataset) -> N
         assert not (p & a.treatment_failure[:, j]).any()
         base, egfr = a.egfr[p, 0], a.egfr[p, j]
         assert ((egfr >= 0.8 * base - 1e-9) | (egfr >= 60.0)).all()
+        # Prednisone <= 10 mg/day at every visit attended from week 24 on.
+        window = a.observed[:, 6 : j + 1]
+        assert ds.visit_weeks[6] == 24.0
+        assert (a.prednisone_mg[p, 6 : j + 1][window[p]] <= 10.0).all()
 
 
 def test_proteinuria_of_a_kidney_in_remission_is_not_capped(ds: TrialDataset) -> None:
@@ -268,6 +272,16 @@ def test_explain_tells_the_renal_story(ds: TrialDataset) -> None:
     assert "PERR at week 104:" in text
     assert "CRR at week 104:" in text
     assert "eGFR" not in explain_subject(simulate_trial(load_scenario("bliss52"), 1), "1")
+    # A patient seen at week 104 and not a treatment failure: three criteria per
+    # response, the steroid one ticked exactly when perr() says it is met.
+    j = ds.visit_column(104)
+    a = ds.arrays
+    i = int(np.flatnonzero(a.observed[:, j] & ~a.treatment_failure[:, j])[0])
+    lines = explain_subject(ds, str(i + 1)).splitlines()
+    start = next(k for k, line in enumerate(lines) if line.startswith("PERR at week 104"))
+    steroid = lines[start + 3]
+    assert "mg/day at every visit from week 24" in steroid
+    assert steroid.startswith("  [x]" if perr(ds).steroids[i] else "  [ ]")
 
 
 def test_report_follows_the_primary_renal_endpoint(nephritis: Scenario) -> None:
