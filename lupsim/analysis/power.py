@@ -405,9 +405,12 @@ class PowerResult:
 
     def to_json(self, target: float = 0.9, comparison: str | None = None) -> dict[str, Any]:
         """The ``lupsim power --format json`` document."""
+        axes = _other_axes(self.table)
         rows = [
             {
+                "grid": int(r["grid"]),
                 "n_total": int(r["n_total"]),
+                **{c: _axis_value(r[c]) for c in axes},
                 "comparison": r["comparison"],
                 "power": float(r["power"]),
                 "mc_se": float(r["mc_se"]),
@@ -427,7 +430,9 @@ class PowerResult:
             "results": rows,
             "familywise": [
                 {
+                    "grid": int(r["grid"]),
                     "n_total": int(r["n_total"]),
+                    **{c: _axis_value(r[c]) for c in axes},
                     "any_power": float(r["any_power"]),
                     "any_mc_se": float(r["any_mc_se"]),
                     "all_power": float(r["all_power"]),
@@ -442,6 +447,15 @@ class PowerResult:
                 "analytic_n_total": _num(ss["analytic_n_total"]),
             },
         }
+
+
+def _axis_value(x: Any) -> Any:
+    """A grid value as JSON: a number, or a list (an allocation)."""
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return [float(v) for v in x]
+    if isinstance(x, (int, float, np.integer, np.floating)):
+        return float(x)
+    return x
 
 
 def _num(x: Any) -> float | None:

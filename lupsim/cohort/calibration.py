@@ -357,14 +357,27 @@ def _cache_file(population_json: str, eligibility_json: str | None) -> Path | No
         return None
     root = Path(os.environ.get("LUPSIM_CACHE_DIR") or Path.home() / ".cache" / "lupsim")
     h = hashlib.sha256()
-    from lupsim import __version__
+    from lupsim import __version__, fitting
     from lupsim import random as lupsim_random
     from lupsim.activity import bilag, classification, sledai
-    from lupsim.cohort import columns, model, table
+    from lupsim.cohort import columns, eligibility, model, population, table, vocabulary
 
     h.update(__version__.encode())
-    sources = (model, columns, table, lupsim_random, bilag, classification, sledai)
-    for mod in (*sources, sys.modules[__name__]):
+    sources = (
+        model,
+        columns,
+        table,
+        vocabulary,
+        eligibility,
+        population,
+        fitting,
+        lupsim_random,
+        bilag,
+        classification,
+        sledai,
+        sys.modules[__name__],
+    )
+    for mod in sources:
         h.update(Path(str(mod.__file__)).read_bytes())
     h.update(population_json.encode())
     h.update((eligibility_json or "").encode())

@@ -787,9 +787,10 @@ _NOISE_B_P = (
     BILAG_MILD_ONLY,
     _HIST_P,
 )
-# uint16, as the draws (every probability is below 1): like compared with like.
-assert (np.concatenate(_NOISE_B_P) < 1.0).all()
-_NOISE_B_THRESHOLD = bernoulli_thresholds(np.concatenate(_NOISE_B_P)).astype(np.uint16)
+# uint16, as the draws: like compared with like (every threshold fits).
+_NOISE_B_THRESHOLD = bernoulli_thresholds(np.concatenate(_NOISE_B_P))
+assert _NOISE_B_THRESHOLD.max() <= 65535
+_NOISE_B_THRESHOLD = _NOISE_B_THRESHOLD.astype(np.uint16)
 _NOISE_B_COLUMNS = tuple(
     slice(a, b)
     for a, b in itertools.pairwise(np.cumsum([0, *(len(p) for p in _NOISE_B_P)]).tolist())

@@ -43,7 +43,7 @@ import lupsim
 from lupsim.analysis import subgroups
 from lupsim.analysis.binary import BINARY_ENDPOINTS
 from lupsim.analysis.endpoints import RENAL_ENDPOINTS
-from lupsim.analysis.interim import SequentialResult
+from lupsim.analysis.interim import SequentialResult, comparison_alpha
 from lupsim.analysis.plan import AnalysisPlan, AnalysisSpec
 from lupsim.analysis.power import (
     GridPoint,
@@ -813,7 +813,10 @@ def build_report(
         )
         sizes = (
             default_power_sizes(
-                design, _simulated_rates(simulation, design, plan), plan.one_sided_alpha
+                design,
+                _simulated_rates(simulation, design, plan),
+                # The alpha each comparison is tested at (Bonferroni split).
+                comparison_alpha(plan, len(design.arms) - 1),
             )
             if checked_sizes is None
             else checked_sizes

@@ -70,8 +70,9 @@ _MAX_ENROLMENT_DAYS = 365.0 * 15
 _WEIGHT_BIN_KG = 5.0
 #: Arrivals of a block of enrolment calendar: this many times the candidates
 #: expected to give the eligible patients still needed (plus 30), so that one
-#: block almost always suffices. (Candidates past the one that completes
-#: enrolment are generated for nothing: about 15% of them with BLISS-52.)
+#: block almost always suffices (one block in every one of 30 seeds of bliss52
+#: and nephritis-addon). Candidates past the week that completes enrolment are
+#: generated for nothing: about 8% of them.
 _BLOCK_MARGIN = 1.08
 # Scale of the 16-bit integers of lupsim.random.raw16 to uniforms on [0, 1).
 _U16 = np.float32(1.0 / 65536.0)

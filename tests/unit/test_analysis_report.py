@@ -109,6 +109,7 @@ def test_cli_power_json_shape_and_bad_input(capsys) -> None:  # type: ignore[no-
         "sample_size",
     }
     assert {
+        "grid",
         "n_total",
         "comparison",
         "power",

@@ -8,11 +8,14 @@ from types import ModuleType
 import pytest
 
 import lupsim.random
+from lupsim import fitting
 from lupsim.activity import classification
-from lupsim.cohort import calibration, model
+from lupsim.cohort import calibration, eligibility, model, vocabulary
 
 
-@pytest.mark.parametrize("module", [model, lupsim.random, classification])
+@pytest.mark.parametrize(
+    "module", [model, lupsim.random, classification, vocabulary, eligibility, fitting]
+)
 def test_a_changed_source_changes_the_cache_key(
     module: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

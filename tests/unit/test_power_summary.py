@@ -165,6 +165,7 @@ def test_familywise_power_in_summary_and_json() -> None:
     doc = res.to_json()["familywise"]
     assert doc == [
         {
+            "grid": 0,
             "n_total": 600,
             "any_power": fw["any_power"],
             "any_mc_se": fw["any_mc_se"],
@@ -174,3 +175,14 @@ def test_familywise_power_in_summary_and_json() -> None:
     ]
     one = run_power(load_scenario("two-arm-binomial"), [200], replicates=5, seed=1)
     assert "reject any" not in one.summary()
+    # Points differing in another axis than n are told apart in the JSON.
+    two = run_power(
+        load_scenario("two-arm-binomial"),
+        [200],
+        replicates=4,
+        seed=1,
+        grid={"effect_scale": [0, 1]},
+    ).to_json()
+    keys = [(r["grid"], r["n_total"], r["effect_scale"]) for r in two["familywise"]]
+    assert keys == [(0, 200, 0.0), (1, 200, 1.0)]
+    assert [(r["grid"], r["effect_scale"]) for r in two["results"]] == [(0, 0.0), (1, 1.0)]
