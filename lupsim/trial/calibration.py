@@ -316,13 +316,16 @@ BLISS_LN_TARGETS: dict[str, dict[str, float]] = {
 }
 
 #: Parameters :func:`calibrate_nephritis` fits (as :data:`FREE_PARAMETERS`).
-#: Two parameters for four figures: the PERR mainly moves the induction effect,
-#: the CRR/PERR ratio the remission proteinuria. The anti-BAFF effect is the
+#: Three parameters for four figures: the PERR mainly moves the induction
+#: effect, the CRR/PERR ratio the remission proteinuria and its spread. The anti-BAFF effect is the
 #: one calibrated to BLISS-52, on every organ: the belimumab arm's renal
 #: responses are checked, not fitted, through it.
 RENAL_FREE_PARAMETERS: tuple[tuple[str, str, str], ...] = (
     ("disease", "induction_renal_logodds", "identity"),
     ("disease", "remission_proteinuria_g", "log"),
+    # The spread of the remission levels sets how many remitting kidneys end
+    # between the CRR (< 0.5) and PERR (<= 0.7) thresholds.
+    ("disease", "remission_proteinuria_log_sd", "log"),
 )
 #: Tolerance units of the renal figures in the fit (percentage points): the
 #: published figures have a sampling SE of about 3 points (224 per arm).

@@ -3,9 +3,10 @@
 Oracle: Furie R, Rovin BH, Houssiau F, et al. N Engl J Med 2020;383:1117-28
 (kept in lupsim.trial.calibration.BLISS_LN_TARGETS): primary efficacy renal
 response (PERR) 72/223 = 32.3% placebo, 96/223 = 43.0% belimumab; complete
-renal response (CRR) 44/223 = 19.7% and 67/223 = 30.0%. Two parameters are
-fitted to these four figures (the renal effect of induction therapy and the
-proteinuria of a kidney in remission); the belimumab arm's gain comes from the
+renal response (CRR) 44/223 = 19.7% and 67/223 = 30.0%. Three parameters are
+fitted to these four figures (the renal effect of induction therapy, and the
+median and spread of the proteinuria of a kidney in remission); the belimumab
+arm's gain comes from the
 anti-BAFF effect calibrated to BLISS-52.
 
 Tolerance: 3 points per figure, about one sampling SE of the published figure

@@ -295,3 +295,55 @@ def test_report_follows_the_primary_renal_endpoint(nephritis: Scenario) -> None:
     assert "Renal response components" in headings
     assert "Subgroup analysis of PERR" in headings
     assert "Induction: mycophenolate, %" in page
+
+
+def test_the_protocol_taper_reaches_10_mg_by_week_24(ds: TrialDataset) -> None:
+    """nephritis-addon tapers 10 mg/day a visit from week 4 down to 10 mg/day:
+    at week 24 everyone seen and never rescued is at or below it."""
+    a = ds.arrays
+    j = ds.visit_column(24)
+    never_rescued = ~a.rescue[:, : j + 1].any(axis=1)
+    seen = a.observed[:, j] & never_rescued
+    assert seen.sum() > 300
+    assert (a.prednisone_mg[seen, j] <= 10.0 + 1e-9).all()
+    # The protocol's taper stops at its target: patients who entered above it
+    # mostly sit at 10 mg/day, not below (a responder may taper further).
+    entered_high = seen & (a.prednisone_mg[:, 0] > 10.0)
+    at_target = np.isclose(a.prednisone_mg[entered_high, j], 10.0)
+    assert at_target.mean() > 0.5
+
+
+def test_the_steroid_criterion_decides_when_doses_stay_high(nephritis: Scenario) -> None:
+    """Without the forced taper many patients stay above 10 mg/day after week
+    24 without a rescue: the criterion then takes them out of PERR and CRR."""
+    from dataclasses import replace
+
+    from lupsim.analysis.endpoints import PERR, renal_response
+
+    design = nephritis.design
+    assert design is not None
+    slow = nephritis.model_copy(
+        update={
+            "design": design.model_copy(
+                update={"steroids": design.steroids.model_copy(update={"forced_taper_weeks": None})}
+            )
+        }
+    )
+    d = simulate_trial(slow, seed=3)
+    r = perr(d)
+    decided = r.proteinuria & r.egfr & r.evaluable & ~r.steroids
+    assert decided.sum() > 20
+    np.testing.assert_array_equal(r.responder, r.proteinuria & r.egfr & r.steroids & r.evaluable)
+    without = renal_response(d, replace(PERR, steroid_max_mg=None))
+    assert without.responder.sum() == r.responder.sum() + decided.sum()
+    # The criterion, by hand for one decided patient: a dose above 10 mg/day at
+    # a visit attended from week 24.
+    i = int(np.flatnonzero(decided)[0])
+    weeks = np.asarray(d.visit_weeks)
+    cols = (weeks >= 24) & (weeks <= d.primary_week) & d.arrays.observed[i]
+    assert (d.arrays.prednisone_mg[i, cols] > 10.0).any()
+    # And the story says so.
+    from lupsim.trial.explain import explain_subject
+
+    story = explain_subject(d, d.subjects["USUBJID"].iloc[i])
+    assert "[ ] highest prednisone from week 24" in story
