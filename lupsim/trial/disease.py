@@ -245,8 +245,13 @@ def _grade_and_rate(
     pga_base: F,
     clinical: NDArray[np.float32],
     newly_any: B,
-) -> tuple[NDArray[np.int8], F]:
+    out: B | None = None,
+) -> tuple[B, F]:
     """BILAG grades of the active domains (C elsewhere) and the PGA of a visit.
+
+    The grades come as ``above`` (2, 9, n): which domains are above the A and
+    the B thresholds (A = 2 - 2, B = 2 - 1, C = 2: ``2 - above[1] - above[0]``,
+    formed for every visit at once after the last); ``out`` receives them.
 
     The rules of :func:`lupsim.cohort.model.bilag_active_grades` and
     :func:`lupsim.cohort.model.pga_from_state` on feature-major arrays
@@ -261,7 +266,7 @@ def _grade_and_rate(
     sev = counts * np.float32(cm.BILAG_EXTRA_ITEM)
     sev += latent
     sev[_MUCO_BILAG] += np.float32(cm.BILAG_VASCULITIS) * present[_VASCULITIS]
-    above = np.empty((2, N_BILAG_DOMAINS, present.shape[1]), dtype=bool)
+    above = np.empty((2, N_BILAG_DOMAINS, present.shape[1]), dtype=bool) if out is None else out
     above_a, above_b = above
     np.greater(sev, thr_a, out=above_a)
     above_a &= active
@@ -278,14 +283,12 @@ def _grade_and_rate(
     renal_b = sediment | (present[_PROTEINURIA] & new[_PROTEINURIA])
     renal_b |= above_a[_RENAL_BILAG]
     np.logical_and(renal_b, renal, out=above_b[_RENAL_BILAG])
-    # 2 (C), minus one for B or A, minus one more for A.
-    grades = 2 - above_b.view(np.int8) - above_a.view(np.int8)
     # Float64 from here, as the cohort model's PGA.
     raw = pga_base + _PGA_AB @ above.reshape(2 * N_BILAG_DOMAINS, -1).astype(np.float32)
     raw += cm.PGA_PER_CLINICAL_POINT * clinical
     np.maximum(raw, 0.0, out=raw)
     raw += PGA_PER_NEW_ORGAN * newly_any
-    return grades, np.minimum(raw, 3.0, out=raw).round(2)
+    return above, np.minimum(raw, 3.0, out=raw).round(2)
 
 
 @dataclass(frozen=True)
@@ -960,6 +963,8 @@ class DiseaseModel:
             proteinuric_worsening = ~s.induction
         counts_present = np.empty((n_int, _PRESENT_ROWS.shape[0], n), dtype=np.float32)
         counts_new = np.empty((n_int, _NEW_ROWS.shape[0], n), dtype=np.float32)
+        # Which BILAG domains are above the A and B thresholds at each visit.
+        above_all = np.empty((n_int, 2, N_BILAG_DOMAINS, n), dtype=bool)
         # Per-interval factors the loop would otherwise form at every visit
         # (negation is exact: -(a b) = a (-b)).
         neg_weeks = -t.weeks
@@ -1062,7 +1067,7 @@ class DiseaseModel:
             lat = latent[k] + flare_shift @ flaring
             # Only A and B matter to PGA and flares: the inactive domains (C
             # for now) are graded C, D or E after the last visit.
-            grades, pga = _grade_and_rate(
+            above, pga = _grade_and_rate(
                 present,
                 new,
                 lat,
@@ -1072,8 +1077,8 @@ class DiseaseModel:
                 pga_base[k],
                 counts_p[_P_CLINICAL],
                 np.logical_or.reduce(newly, axis=0),
+                out=above_all[k],
             )
-            c.bilag[v] = grades
 
             # SLEDAI: the original and SELENA versions count some items only
             # when new (persistent = present - new: new items are present).
@@ -1086,7 +1091,7 @@ class DiseaseModel:
                 c.selena[k],
                 pga,
                 c.pga[k],
-                c.bilag[v],
+                above[0],
                 newly,
                 prot,
                 prev_prot,
@@ -1151,6 +1156,9 @@ class DiseaseModel:
             counts_present[:, _P_ORIGINAL] - counts_new[:, _N_ORIGINAL]
         )
         c.flare_severe[1:] |= c.flare_severe_modified[1:]
+        # Grades of the active domains: 2 (C), minus one above B, one more above A.
+        np.subtract(2, above_all[:, 1].view(np.int8), out=c.bilag[1:])
+        c.bilag[1:] -= above_all[:, 0].view(np.int8)
         self._inactive_bilag(c, counts_present[:, _P_BILAG] > 0, mild_starts, mild_stays)
         c.flare_mild[1:] &= ~c.flare_severe[1:]  # a flare is one or the other
         self._egfr(c, t.weeks, egfr_rng)
@@ -1347,7 +1355,7 @@ def _sfi(
     selena_prev: NDArray[np.int16],
     pga: F,
     pga_prev: F,
-    bilag: NDArray[np.int8],
+    bilag_a: B,
     organ_newly: B,
     proteinuria: F,
     proteinuria_prev: F,
@@ -1359,7 +1367,7 @@ def _sfi(
 ) -> tuple[B, B, B]:
     """SELENA flare index from clinical change since the previous visit.
 
-    ``bilag`` (9, n) and ``organ_newly`` (8, n) are feature-major;
+    ``bilag_a`` (9, n, the BILAG A grades) and ``organ_newly`` (8, n) are feature-major;
     ``new_cns_item`` and ``new_mild_item`` mark patients with a new CNS item
     and a new item of the SFI mild list. ``proteinuric_worsening`` marks the
     patients for whom a rise of proteinuria within active nephritis is worse
@@ -1379,8 +1387,8 @@ def _sfi(
     rise = (proteinuria - proteinuria_prev >= 1.0) & (proteinuria >= 2.0)
     if proteinuric_worsening is not True:
         rise &= proteinuric_worsening
-    new_nephritis = (bilag[_BILAG_RENAL] == 0) & (organ_newly[7] | rise)
-    new_haem_a = (bilag[_BILAG_HAEM] == 0) & organ_newly[6]
+    new_nephritis = bilag_a[_BILAG_RENAL] & (organ_newly[7] | rise)
+    new_haem_a = bilag_a[_BILAG_HAEM] & organ_newly[6]
     clinical_severe = (
         new_cns
         | new_vasculitis

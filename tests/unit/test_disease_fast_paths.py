@@ -105,7 +105,7 @@ def test_trial_grading_and_pga_match_the_cohort_model(seed: int) -> None:
     want_pga = np.minimum(want_pga + PGA_PER_NEW_ORGAN * newly_any, 3.0).round(2)
 
     base = (params["pga_intercept"] + rater) + visit_sd * e_visit
-    grades, pga = _grade_and_rate(
+    above, pga = _grade_and_rate(
         present,
         new,
         latent,
@@ -116,6 +116,10 @@ def test_trial_grading_and_pga_match_the_cohort_model(seed: int) -> None:
         clinical,
         newly_any,
     )
+    assert above.shape == (2, 9, n)
+    grades = 2 - above[1].view(np.int8) - above[0].view(np.int8)
+    # A is above both thresholds: never above A alone.
+    assert not (above[0] & ~above[1]).any()
     assert grades.shape == (9, n)
     # The first item's severity moves into the thresholds: a latent within
     # float32 rounding of a threshold may grade differently, nothing else.
