@@ -58,6 +58,15 @@ B = NDArray[np.bool_]
 # Layout shared with the cohort model (which items belong to which organ).
 _GENERIC_IDX = cm._GENERIC_IDX
 _GENERIC_ORGAN = cm._GENERIC_DOMAIN
+# The generic items' descriptor rows as runs of consecutive rows: (descriptor
+# slice, item slice) pairs, so that a visit copies slices instead of gathering.
+_RUN_START = np.flatnonzero(np.diff(_GENERIC_IDX, prepend=-2) != 1)
+_RUN_STOP = np.append(_RUN_START[1:], _GENERIC_IDX.size)
+_GENERIC_RUNS = tuple(
+    (slice(int(_GENERIC_IDX[a]), int(_GENERIC_IDX[b - 1]) + 1), slice(int(a), int(b)))
+    for a, b in zip(_RUN_START, _RUN_STOP, strict=True)
+)
+assert [i for d, _ in _GENERIC_RUNS for i in range(d.start, d.stop)] == _GENERIC_IDX.tolist()
 _ITEM_LOGIT = cm._ITEM_LOGIT
 _ITEM_MULT = cm._ITEM_MULT
 _MEMBER = cm._MEMBER
@@ -1054,7 +1063,8 @@ class DiseaseModel:
 
             # The visit's descriptors (the serological ones are already in).
             present = c.present[v]
-            present[_GENERIC_IDX] = items
+            for dst, src in _GENERIC_RUNS:  # three slice copies, not a gather
+                present[dst] = items[src]
             present[_SEDIMENT_IDX] = sediment
             present[_PROTEINURIA] = prot > 0.5
             new = np.greater(present, c.present[k], out=c.new[v])
