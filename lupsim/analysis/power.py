@@ -701,7 +701,9 @@ def sample_size(
     offset), inverts it, and gives a delta-method 95% CI from the SE of b. One
     parameter keeps the fit stable when a grid point has power 0 or 1. Beside
     it, the analytic normal-approximation total n for the simulated response
-    rates (pooled over the grid's sizes).
+    rates (pooled over the grid's sizes). With other grid axes (effect,
+    placebo, allocation, enrichment), both use the sizes of the last row's
+    values of those axes only: each value is another design.
     """
     import statsmodels.api as sm
     from statsmodels.stats.power import NormalIndPower
@@ -717,6 +719,14 @@ def sample_size(
             f"no comparison {comparison!r}; comparisons are "
             f"{', '.join(dict.fromkeys(table['comparison']))}"
         )
+    crow = rows.iloc[-1]
+    # The sizes of the last row's other grid values only: an effect, placebo,
+    # allocation or enrichment axis changes the design, not just its size.
+    same = np.ones(len(rows), dtype=bool)
+    for c in _other_axes(rows):
+        same &= (rows[c].astype(str) == str(crow[c])).to_numpy()
+    rows = rows[same]
+    sub = sub[sub["grid"].isin(rows["grid"])]
     id_to_n = dict(zip(rows["grid"], rows["n_total"], strict=True))
     n_vec = sub["grid"].map(id_to_n).to_numpy(dtype=float)
     y = sub["reject"].to_numpy(dtype=float)
@@ -741,14 +751,7 @@ def sample_size(
             ci = (max(n_star - Z975 * se, 0.0), n_star + Z975 * se)
     out["n_total"] = n_star
     out["n_total_ci"] = ci
-    crow = rows.iloc[-1]
-    # Rates pooled over the sizes of the last row's other grid values only: an
-    # effect, placebo, allocation or enrichment axis changes the rates.
-    others = _other_axes(rows)
-    same = np.ones(len(rows), dtype=bool)
-    for c in others:
-        same &= (rows[c].astype(str) == str(crow[c])).to_numpy()
-    rate_c, rate_a = _pooled_rates(rows[same])
+    rate_c, rate_a = _pooled_rates(rows)
     out["analytic_n_total"] = float("nan")
     # The one-sided test has power only for a benefit (h > 0): without one
     # there is no analytic sample size.

@@ -186,3 +186,32 @@ def test_familywise_power_in_summary_and_json() -> None:
     keys = [(r["grid"], r["n_total"], r["effect_scale"]) for r in two["familywise"]]
     assert keys == [(0, 200, 0.0), (1, 200, 1.0)]
     assert [(r["grid"], r["effect_scale"]) for r in two["results"]] == [(0, 0.0), (1, 1.0)]
+
+
+def test_sample_size_fits_the_sizes_of_one_design() -> None:
+    """With an effect axis, the sample size comes from the last effect's sizes
+    only: the trials without an effect (power about alpha) are another design."""
+    from lupsim.analysis.power import PowerResult
+
+    res = run_power(
+        load_scenario("two-arm-binomial"),
+        [300, 500],
+        replicates=40,
+        seed=5,
+        grid={"effect_scale": [0.0, 1.0]},
+    )
+    keep = res.table["effect_scale"] == 1.0
+    grids = res.table.loc[keep, "grid"]
+    alone = PowerResult(
+        res.scenario,
+        res.seed,
+        res.replicates,
+        res.alpha_one_sided,
+        res.table[keep],
+        res.records[res.records["grid"].isin(grids)],
+        comparison_alpha=res.comparison_alpha,
+    )
+    both, one = sample_size(res), sample_size(alone)
+    assert both["n_total"] == pytest.approx(one["n_total"], rel=1e-9)
+    assert both["analytic_n_total"] == pytest.approx(one["analytic_n_total"], rel=1e-9)
+    assert 300 < one["n_total"] < 1000
