@@ -11,7 +11,8 @@ and scenarios compared on the same seed share common random numbers.
 
 The module also draws the kinds of numbers the simulation needs most, faster
 than the Generator's own methods where a coarser number does as well:
-:func:`raw16` (16-bit integers, four per 64-bit draw), :func:`bernoulli16`,
+:func:`raw16` (16-bit integers, four per 64-bit draw; ``raw16(rng, n) <
+bernoulli_thresholds(p)`` are Bernoulli draws of probability ``p``),
 :func:`logistic16`, :func:`normals` (Box-Muller) and :func:`coarse_normals`.
 They take a Generator built by :func:`stream` and consume its bit generator
 in order, like any of its methods.
@@ -36,7 +37,6 @@ from numpy.typing import NDArray
 from scipy import special
 
 __all__ = [
-    "bernoulli16",
     "bernoulli_thresholds",
     "coarse_normals",
     "logistic16",
@@ -118,26 +118,6 @@ def raw16(rng: np.random.Generator, size: int) -> NDArray[np.uint16]:
     (dtype('uint16'), (5,))
     """
     return rng.bit_generator.random_raw((size + 3) // 4).view(np.uint16)[:size]
-
-
-def bernoulli16(
-    rng: np.random.Generator, p: NDArray[np.float64] | float, shape: tuple[int, ...]
-) -> NDArray[np.bool_]:
-    """Bernoulli draws of probability ``p`` (broadcast against ``shape``) from
-    16-bit uniforms.
-
-    A draw is true when its 16-bit uniform ``k / 65536`` is below ``p``, so the
-    probability is ``p`` rounded up to the next multiple of 1/65536 (an error
-    below 1.6e-5).
-
-    Examples
-    --------
-    >>> x = bernoulli16(np.random.default_rng(1), np.array([0.0, 1.0]), (3, 2))
-    >>> x.tolist()
-    [[False, True], [False, True], [False, True]]
-    """
-    size = math.prod(shape)
-    return raw16(rng, size).reshape(shape) < bernoulli_thresholds(p)
 
 
 def bernoulli_thresholds(p: NDArray[np.float64] | float) -> NDArray[np.int32]:
