@@ -38,6 +38,7 @@ from scipy import special
 
 __all__ = [
     "bernoulli_thresholds",
+    "bernoulli_thresholds16",
     "coarse_normals",
     "logistic16",
     "normals",
@@ -130,6 +131,26 @@ def bernoulli_thresholds(p: NDArray[np.float64] | float) -> NDArray[np.int32]:
     [0, 32768, 65536]
     """
     return np.ceil(np.asarray(p, dtype=np.float64) * _CELLS).astype(np.int32)
+
+
+def bernoulli_thresholds16(p: NDArray[np.float64] | float) -> NDArray[np.uint16]:
+    """:func:`bernoulli_thresholds` as uint16, the type of :func:`raw16`'s
+    integers, so that the comparison runs on like types (no casting loop).
+
+    Every probability must round below 1 (at most 65535/65536).
+
+    Examples
+    --------
+    >>> bernoulli_thresholds16(np.array([0.0, 0.5])).tolist()
+    [0, 32768]
+    """
+    t = bernoulli_thresholds(p)
+    if t.size and t.max() > 65535:
+        raise ValueError(
+            f"probability {float(np.max(p))!r} rounds to 1 on the 1/65536 grid; "
+            "uint16 thresholds need probabilities of at most 65535/65536"
+        )
+    return t.astype(np.uint16)
 
 
 #: Standard logistic quantiles at the midpoints of the 65,536 cells of a 16-bit

@@ -41,7 +41,7 @@ from lupsim.activity import bilag as _bilag
 from lupsim.activity import classification as _cls
 from lupsim.activity.sledai import DESCRIPTOR_CODES, N_DESCRIPTORS, ORGAN_DOMAINS, WEIGHTS
 from lupsim.cohort.vocabulary import RACE_BY_REGION, RACE_GROUPS, REGIONS
-from lupsim.random import bernoulli_thresholds, logistic16, normals, raw16
+from lupsim.random import bernoulli_thresholds16, logistic16, normals, raw16
 
 __all__ = [
     "BILAG_SOURCES",
@@ -694,10 +694,6 @@ class PatientArrays:
 _PATIENT_FIELDS: Final = tuple(f.name for f in fields(PatientArrays))
 
 
-def _expit(x: F) -> F:
-    return special.expit(x)
-
-
 def _cdf(probs: F) -> F:
     """Cumulative probabilities along the last axis, ending at exactly 1."""
     cdf = np.cumsum(probs, axis=-1)
@@ -787,10 +783,7 @@ _NOISE_B_P = (
     BILAG_MILD_ONLY,
     _HIST_P,
 )
-# uint16, as the draws: like compared with like (every threshold fits).
-_NOISE_B_THRESHOLD = bernoulli_thresholds(np.concatenate(_NOISE_B_P))
-assert _NOISE_B_THRESHOLD.max() <= 65535
-_NOISE_B_THRESHOLD = _NOISE_B_THRESHOLD.astype(np.uint16)
+_NOISE_B_THRESHOLD = bernoulli_thresholds16(np.concatenate(_NOISE_B_P))
 _NOISE_B_COLUMNS = tuple(
     slice(a, b)
     for a, b in itertools.pairwise(np.cumsum([0, *(len(p) for p in _NOISE_B_P)]).tolist())

@@ -40,14 +40,13 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special
 
 from lupsim.activity.bilag import N_BILAG_DOMAINS
 from lupsim.activity.sledai import DESCRIPTOR_CODES, N_DESCRIPTORS, WEIGHTS
 from lupsim.cohort import model as cm
 from lupsim.cohort.model import Parameters, PatientArrays
 from lupsim.cohort.vocabulary import INDUCTION_REGIMENS
-from lupsim.random import bernoulli_thresholds, coarse_normals, raw16
+from lupsim.random import bernoulli_thresholds16, coarse_normals, raw16
 from lupsim.trial.design import Discontinuation, Rescue, SteroidProtocol
 
 __all__ = ["DROPOUT_REASONS", "Course", "DiseaseModel", "DiseaseParameters", "cumulative_or"]
@@ -75,7 +74,6 @@ _MEMBER_F32 = _MEMBER.astype(np.float32)
 # (masking by addition, see the cohort model's _NOT_MEMBER).
 _NOT_MEMBER_F32 = np.ascontiguousarray(cm._NOT_MEMBER.T).astype(np.float32)
 _SEDIMENT_IDX = cm._SEDIMENT_IDX
-_SEDIMENT_LOGIT = special.logit(cm._SEDIMENT_P)
 _PROTEINURIA = cm._PROTEINURIA
 _IMMUNO_IDX = cm._IMMUNO_IDX
 _N_ORGANS = len(cm.ORGAN_ORDER)  # 7 two-step organs, then renal
@@ -129,9 +127,8 @@ assert (_MILD_START < _MILD_STAY).all()
 
 # Mild activity stays or starts when k < threshold, as uint16 columns (the
 # probabilities are below 1): a comparison of like with like.
-assert bernoulli_thresholds(_MILD_STAY).max() <= 65535  # fits uint16
-_MILD_STAY_K = bernoulli_thresholds(_MILD_STAY).astype(np.uint16)[:, None]
-_MILD_START_K = bernoulli_thresholds(_MILD_START).astype(np.uint16)[:, None]
+_MILD_STAY_K = bernoulli_thresholds16(_MILD_STAY)[:, None]
+_MILD_START_K = bernoulli_thresholds16(_MILD_START)[:, None]
 _W2K = WEIGHTS.astype(np.float32)
 _ORIGINAL_NEW_ONLY = np.array(
     [_D[c] for c in ("rash", "alopecia", "mucosal_ulcers", "proteinuria")]

@@ -4,6 +4,7 @@ distribution (tolerances of 4 Monte Carlo SE, fixed seeds)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy import special
@@ -11,6 +12,7 @@ from scipy import special
 from lupsim.random import (
     _LOGISTIC_QUANTILES,
     bernoulli_thresholds,
+    bernoulli_thresholds16,
     coarse_normals,
     logistic16,
     normals,
@@ -24,6 +26,15 @@ def test_a_threshold_is_the_uniforms_comparison_exactly(p: float) -> None:
     cells = np.arange(65536)
     t = int(bernoulli_thresholds(np.array([p]))[0])
     assert ((cells < t) == (cells / 65536.0 < p)).all()
+
+
+def test_uint16_thresholds_are_the_same_or_refused() -> None:
+    p = np.array([0.0, 1e-6, 0.3, 65535 / 65536])
+    t16 = bernoulli_thresholds16(p)
+    assert t16.dtype == np.uint16
+    assert t16.tolist() == bernoulli_thresholds(p).tolist()
+    with pytest.raises(ValueError, match="rounds to 1"):
+        bernoulli_thresholds16(np.array([0.2, 0.99999]))
 
 
 def test_raw16_is_uniform_on_its_cells() -> None:
