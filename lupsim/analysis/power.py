@@ -363,8 +363,8 @@ class PowerResult:
         for kind in ("any", "all"):
             p = out[f"{kind}_power"]
             out[f"{kind}_mc_se"] = np.sqrt(p * (1 - p) / out["replicates"])
-        axes = [c for c in self.table.columns if c == "n_total" or c in GRID_FIELDS]
-        points = self.table.drop_duplicates("grid").set_index("grid")[list(dict.fromkeys(axes))]
+        axes = [c for c in self.table.columns if c in GRID_FIELDS]
+        points = self.table.drop_duplicates("grid").set_index("grid")[axes]
         cols = ["replicates", "any_power", "any_mc_se", "all_power", "all_mc_se"]
         return points.join(out[cols]).reset_index()
 
